@@ -1,0 +1,244 @@
+"""Weighted, multi-output ridge readout on features that are never stored whole.
+
+Both estimators end with a ridge regression on hidden-layer features. This module holds
+that solve, as pure functions on arrays:
+
+* :func:`gram_statistics` accumulates the weighted, centred Gram matrix and cross
+  products over row chunks (the features of a chunk come from a callable), so memory is
+  ``O(chunk * p + p**2)`` whatever the number of samples.
+* :func:`eigen_readout` diagonalizes the Gram matrix once; :func:`ridge_coef` then gives
+  the coefficients for any penalty in ``O(p**2)`` and :func:`loo_mse` the exact
+  leave-one-out error for a whole grid of penalties.
+* :func:`solve_readout` is the single-penalty solve (Cholesky, with an eigenvalue
+  fallback when the system is numerically singular).
+
+Convention (used everywhere in skgiant): with weights ``w`` and ``S = sum(w)`` the readout
+minimizes ::
+
+    (1 / S) * sum_i w_i * ||y_i - b - phi_i @ beta||**2 + alpha * ||beta||**2
+
+over ``beta`` and an unpenalized intercept ``b``. It equals scikit-learn's
+``Ridge(alpha=alpha * S)`` fitted with the same weights, and ``alpha`` does not need to
+change with the number of samples.
+
+Weights are frequency weights (scikit-learn's convention): an integer weight ``k`` is
+the same as ``k`` copies of the row. The leave-one-out error follows that convention: it
+leaves out one unit of weight, which for unit weights is ordinary leave-one-out.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from scipy.linalg.blas import dsyrk
+
+from ._chunks import row_slices
+
+
+@dataclass
+class GramStatistics:
+    """Weighted second moments of features and targets.
+
+    Attributes
+    ----------
+    weight_sum : float
+        ``S = sum(w)``.
+    feature_mean : ndarray of shape (p,)
+        Weighted mean of the features.
+    target_mean : ndarray of shape (m,)
+        Weighted mean of the targets.
+    gram : ndarray of shape (p, p)
+        Centred weighted Gram matrix divided by ``S`` (the feature covariance).
+    cross : ndarray of shape (p, m)
+        Centred weighted feature-target cross products divided by ``S``.
+    """
+
+    weight_sum: float
+    feature_mean: np.ndarray
+    target_mean: np.ndarray
+    gram: np.ndarray
+    cross: np.ndarray
+
+
+def gram_statistics(features, y, sample_weight, chunk):
+    """Accumulate :class:`GramStatistics` over row chunks.
+
+    Parameters
+    ----------
+    features : callable
+        ``features(rows)`` returns the float64 feature matrix of the rows selected by the
+        slice ``rows``, shape ``(rows_in_chunk, p)``.
+    y : ndarray of shape (n, m)
+        Targets.
+    sample_weight : ndarray of shape (n,)
+        Non-negative weights with a positive sum.
+    chunk : int
+        Rows per chunk.
+
+    Returns
+    -------
+    GramStatistics
+    """
+    n = y.shape[0]
+    weight_sum = float(sample_weight.sum())
+    target_mean = sample_weight @ y / weight_sum
+    y_centred_w = (y - target_mean) * sample_weight[:, None]
+    gram = shift = shifted_sum = cross = None
+    for rows in row_slices(n, chunk):
+        phi = features(rows)
+        w = sample_weight[rows]
+        if gram is None:
+            # Centre on the first chunk's mean: accumulating around a nearby point avoids
+            # the cancellation of sum(w phi phi^T) - S mean mean^T for non-centred features.
+            w0 = w.sum()
+            shift = (w @ phi) / w0 if w0 > 0 else phi.mean(axis=0)
+            p = phi.shape[1]
+            gram = np.zeros((p, p), order="F")
+            shifted_sum = np.zeros(p)
+            cross = np.zeros((p, y.shape[1]))
+        shifted = phi - shift
+        shifted_sum += w @ shifted
+        cross += shifted.T @ y_centred_w[rows]
+        root_w = np.sqrt(w)
+        shifted *= root_w[:, None]
+        # upper triangle of shifted^T shifted, in place
+        gram = dsyrk(1.0, shifted.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
+    gram = np.triu(gram) + np.triu(gram, 1).T
+    gram -= np.outer(shifted_sum, shifted_sum) / weight_sum
+    gram /= weight_sum
+    return GramStatistics(
+        weight_sum=weight_sum,
+        feature_mean=shift + shifted_sum / weight_sum,
+        target_mean=target_mean,
+        gram=gram,
+        cross=cross / weight_sum,
+    )
+
+
+@dataclass
+class EigenReadout:
+    """A diagonalized readout problem: everything needed for any penalty.
+
+    Attributes
+    ----------
+    stats : GramStatistics
+    eigenvalues : ndarray of shape (p,)
+        Eigenvalues of ``stats.gram`` (clipped at 0), ascending.
+    eigenvectors : ndarray of shape (p, p)
+    projected_cross : ndarray of shape (p, m)
+        ``eigenvectors.T @ stats.cross``.
+    """
+
+    stats: GramStatistics
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    projected_cross: np.ndarray
+
+    @property
+    def tolerance(self):
+        """Eigenvalues of ``gram + alpha`` below this are treated as zero."""
+        top = self.eigenvalues[-1] if self.eigenvalues.size else 0.0
+        return max(top, np.finfo(float).tiny) * self.eigenvalues.size * np.finfo(float).eps
+
+    def inverse_spectrum(self, alphas):
+        """``1 / (eigenvalues + alpha)`` for each alpha, zero where numerically singular.
+
+        Returns an array of shape ``(p, len(alphas))``.
+        """
+        shifted = self.eigenvalues[:, None] + np.asarray(alphas, dtype=float)[None, :]
+        inv = np.zeros_like(shifted)
+        ok = shifted > self.tolerance
+        inv[ok] = 1.0 / shifted[ok]
+        return inv
+
+
+def eigen_readout(stats):
+    """Diagonalize the Gram matrix of ``stats`` once (``O(p**3)``)."""
+    try:
+        eigenvalues, eigenvectors = linalg.eigh(stats.gram, check_finite=True)
+    except linalg.LinAlgError:  # pragma: no cover - eigh failing on a symmetric PSD matrix
+        u, s, _ = linalg.svd(stats.gram, lapack_driver="gesvd")
+        eigenvalues, eigenvectors = s[::-1], u[:, ::-1]
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    return EigenReadout(stats, eigenvalues, eigenvectors, eigenvectors.T @ stats.cross)
+
+
+def ridge_coef(eig, alpha):
+    """Coefficients ``(beta, intercept)`` of the readout for penalty ``alpha``."""
+    inv = eig.inverse_spectrum([alpha])[:, 0]
+    beta = eig.eigenvectors @ (eig.projected_cross * inv[:, None])
+    intercept = eig.stats.target_mean - eig.stats.feature_mean @ beta
+    return beta, intercept
+
+
+def loo_mse(eig, phi_rows, y_rows, w_rows, alphas):
+    """Exact leave-one-out mean squared error of the readout for each penalty.
+
+    The error is evaluated on a set of rows (all rows, or a random subset to bound the
+    cost): for each of them the residual of the model refitted without one unit of its
+    weight, ``r_i / (1 - h_i)``, with ``h_i`` the leverage of a unit-weight copy of
+    the row. Averaging over a subset of rows estimates the full leave-one-out error
+    without bias; on all rows it is exact.
+
+    Parameters
+    ----------
+    eig : EigenReadout
+        The diagonalized problem fitted on *all* rows.
+    phi_rows : ndarray of shape (s, p)
+        Features of the evaluated rows.
+    y_rows : ndarray of shape (s, m)
+    w_rows : ndarray of shape (s,)
+    alphas : array-like of shape (L,)
+
+    Returns
+    -------
+    ndarray of shape (L,)
+        Weighted mean over rows and outputs of the squared leave-one-out residuals.
+    """
+    stats = eig.stats
+    inv = eig.inverse_spectrum(alphas)  # (p, L)
+    u = (phi_rows - stats.feature_mean) @ eig.eigenvectors  # (s, p)
+    leverage = (1.0 + (u * u) @ inv) / stats.weight_sum  # (s, L)
+    # fitted values for every alpha: (s, m, L)
+    fitted = np.einsum("sp,pm,pl->sml", u, eig.projected_cross, inv, optimize=True)
+    resid = (y_rows - stats.target_mean)[:, :, None] - fitted
+    # A leverage of one means the row is fitted exactly and cannot be left out
+    # meaningfully (e.g. alpha = 0 with more features than rows); give it no credit.
+    denom = np.clip(1.0 - leverage, np.sqrt(np.finfo(float).eps), None)
+    loo = resid / denom[:, None, :]
+    total = np.einsum("s,sml->l", w_rows, loo * loo)
+    return total / (w_rows.sum() * y_rows.shape[1])
+
+
+def solve_readout(stats, alpha):
+    """Readout ``(beta, intercept)`` for one penalty, by Cholesky when possible.
+
+    Falls back to the eigendecomposition (dropping numerically null directions, the
+    minimum-norm solution) with a warning when ``gram + alpha I`` is not numerically
+    positive definite.
+    """
+    p = stats.gram.shape[0]
+    system = stats.gram + alpha * np.eye(p)
+    scale = max(np.abs(np.diag(system)).max(initial=0.0), np.finfo(float).tiny)
+    try:
+        factor = linalg.cho_factor(system, check_finite=True)
+        diag = np.abs(np.diag(factor[0]))
+        if diag.min() ** 2 < scale * p * np.finfo(float).eps * 1e3:
+            raise linalg.LinAlgError("ill-conditioned")
+        beta = linalg.cho_solve(factor, stats.cross)
+    except linalg.LinAlgError:
+        warnings.warn(
+            f"The readout system is numerically singular (alpha={alpha:g} is too small for "
+            "these features); using the minimum-norm solution. Increase alpha or use "
+            "alpha='auto'.",
+            LinAlgConditionWarning,
+            stacklevel=3,
+        )
+        return ridge_coef(eigen_readout(stats), alpha)
+    intercept = stats.target_mean - stats.feature_mean @ beta
+    return beta, intercept
+
+
+class LinAlgConditionWarning(UserWarning):
+    """A linear system was too ill-conditioned to solve as asked; a safe solve was used."""
