@@ -1,0 +1,11 @@
+"""skgiant: two-layer neural networks trained without epochs of SGD.
+
+* :class:`GiantStepRegressor` -- a few giant full-batch gradient steps on the first
+  layer, then a ridge readout (Dandi et al., 2023).
+* :class:`AlternatingOLSReLURegressor` -- alternating exact least-squares solves of each
+  layer with the ReLU activation pattern held fixed (Barbu, 2023).
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["__version__"]
