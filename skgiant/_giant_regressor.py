@@ -1,0 +1,484 @@
+"""GiantStepRegressor: a few giant gradient steps on the first layer, then a ridge readout."""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ._activations import ACTIVATIONS, activation
+from ._base import TwoLayerRegressorBase, standardize_targets, validate_fit_data
+from ._chunks import chunk_n_rows
+from ._compat import Interval, StrOptions, _fit_context
+from ._giant import (
+    LEARNING_RATE_SCALINGS,
+    batch_schedule,
+    first_layer_gradient,
+    giant_step,
+    init_first_layer,
+    learning_rate,
+)
+from ._network import TwoLayerNetwork
+from ._ridge import eigen_readout, gram_statistics, loo_mse, ridge_coef, solve_readout
+
+#: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
+_RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
+#: Rows on which the leave-one-out error is evaluated (all rows below this).
+_LOO_MAX_ROWS = 4096
+#: Rows whose norm grows beyond this factor of the initial norm signal a diverging step.
+_DIVERGENCE_FACTOR = 1e6
+
+
+class GiantStepRegressor(TwoLayerRegressorBase):
+    """Two-layer network trained by a few giant gradient steps and a ridge readout.
+
+    The network is ``f(x) = sum_j beta_j act(<w_j, x> + b_j) / sqrt(p) + <theta, x> / sqrt(d)
+    + beta_0``. Training follows Dandi et al. (2023): starting from random ``(w_j, b_j)`` and
+    frozen random second-layer signs ``a_j``, the first layer takes ``n_steps`` full-batch
+    gradient steps of the squared loss, each on a fresh batch, with a learning rate that
+    grows with the width ("giant" steps: ``eta = c * p * sqrt(n / d)``). Then the readout
+    ``(beta, theta, beta_0)`` is a ridge regression on the learned features. Targets are
+    standardized internally.
+
+    One giant step on ``n = Theta(d)`` samples aligns the hidden units with the target's
+    linear direction; several fresh-batch steps learn further directions linked to it
+    (the "staircase"). With ``step_size="auto"`` the step size (including no step at all)
+    and the ridge penalty are chosen together by the readout's exact leave-one-out error,
+    so the steps are only kept when they help.
+
+    Parameters
+    ----------
+    n_hidden : int, default=512
+        Width ``p``, at least 1. Cost grows as ``n * p**2``; wider is smoother but slower.
+    n_steps : int, default=2
+        Number of giant steps on the first layer, at least 0 (0 = random features).
+    batch_size : int or "auto", default="auto"
+        Samples per step (at most ``n``). Each step takes a fresh, disjoint batch while
+        unused rows remain; after that rows are reused. ``"auto"`` resolves to
+        ``n // n_steps`` (every row used once across the steps; the full data for one step).
+        The theory needs ``batch_size`` of order ``d`` or more for any alignment.
+    step_size : float or "auto", default="auto"
+        The constant ``c`` of the learning rate, ``>= 0`` (``0`` = no step). With the default
+        ``learning_rate_scaling="giant"``, ``eta = c * p * sqrt(n_batch / d)`` so that
+        ``c ~ 1`` moves each row by about its own norm whatever ``n/d``. ``"auto"`` picks ``c``
+        in ``step_size_grid`` by leave-one-out error of the readout.
+    alpha : float or "auto", default="auto"
+        Ridge penalty of the readout, ``>= 0``: the readout minimizes
+        ``(1/S) sum_i w_i (y_i - f(x_i))**2 + alpha * ||(beta, theta)||**2`` with
+        ``S = sum_i w_i`` and ``y`` standardized, so ``alpha`` does not need rescaling when
+        ``n`` changes (``Ridge(alpha=alpha * S)`` on the features is the same fit). The
+        intercept is not penalized. ``"auto"`` chooses the penalty by exact leave-one-out
+        error on a grid from ``1e-6`` to ``1e2`` times the mean feature variance, from one
+        eigendecomposition (evaluated on at most 4096 random rows when ``n`` is larger).
+    activation : {"relu", "tanh", "erf"}, default="relu"
+        Hidden activation.
+    learning_rate_scaling : {"giant", "width", "constant"}, default="giant"
+        How ``step_size`` becomes a learning rate: ``c * p * sqrt(n_batch / d)``,
+        ``c * p``, or ``c``.
+    step_size_grid : tuple of float, default=(0.0, 0.25, 0.5, 1.0, 2.0)
+        Candidates for ``step_size="auto"``; include 0 to keep "no step" as a fallback.
+    bias_scale : float, default=1.0
+        Standard deviation of the random first-layer biases (``>= 0``; 0 = no biases, as in
+        the theory). Biases matter on low-dimensional data, where units without them all
+        cut through the origin.
+    remove_linear : bool, default=True
+        Subtract a ridge fit of the targets on ``X`` from the labels the steps see (the
+        readout still models it through its linear term). One step otherwise spends itself
+        on the linear direction, which the linear term of the readout already captures.
+    linear_readout : bool, default=True
+        Add the linear term ``<theta, x> / sqrt(d)`` to the readout.
+    random_fraction : float, default=0.0
+        Fraction of hidden units (in pairs) kept at their random initialization during the
+        steps, in ``[0, 1]``.
+    max_row_move : float or None, default=None
+        Cap on the Euclidean norm of each row's update per step (rows start with norm
+        about ``sqrt(1 + bias_scale**2)``). ``None`` = no cap.
+    normalize_rows : bool, default=False
+        Rescale each row to its previous norm after every step.
+    symmetric_init : bool, default=True
+        Pair the units with opposite second-layer signs so the network output is zero at
+        initialization (as in the theory).
+    warm_start : bool, default=False
+        If True, a new ``fit`` continues from the learned first layer with ``n_steps``
+        further steps (on fresh batches, with the step size chosen before), then refits the
+        readout.
+    verbose : int, default=0
+        Print progress (one line per step and per step-size candidate) when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialization, the batches and the leave-one-out rows.
+
+    Attributes
+    ----------
+    network_ : TwoLayerNetwork
+        The fitted network (weights in the original units of ``X`` and ``y``).
+    step_size_ : float
+        The step-size constant used.
+    alpha_ : float
+        The readout penalty used.
+    batch_size_ : int
+        The resolved batch size.
+    n_iter_ : int
+        Giant steps taken (in total, across warm starts).
+    loss_curve_ : list of float
+        Batch loss ``(1/2S) sum w (y - f)**2`` (standardized ``y``, frozen second layer)
+        before each step.
+    history_ : list of StepRecord
+        Per-step diagnostics: learning rate, batch loss, leading singular values of the
+        update (a dominant first value is the rank-one spike of a giant step), rows capped,
+        effective rank of ``W`` after the step.
+    step_size_scores_ : dict
+        Leave-one-out MSE (standardized ``y``) of each step-size candidate at its best
+        penalty (only with ``step_size="auto"``).
+    loo_mse_ : ndarray or None
+        Leave-one-out MSE along ``alpha_grid_`` for the chosen step size.
+    alpha_grid_ : ndarray or None
+        The penalties tried with ``alpha="auto"``.
+    second_layer_ : ndarray of shape (n_hidden, n_outputs)
+        The frozen signs ``a`` used during the steps.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string feature names.
+
+    See Also
+    --------
+    AlternatingOLSReLURegressor : exact alternating layer-wise least squares.
+    sklearn.neural_network.MLPRegressor : the same network trained by SGD/Adam/L-BFGS.
+
+    References
+    ----------
+    Y. Dandi, F. Krzakala, B. Loureiro, L. Pesce, L. Stephan, "How Two-Layer Neural
+    Networks Learn, One (Giant) Step at a Time", JMLR 2024 (arXiv:2305.18270).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skgiant import GiantStepRegressor
+    >>> X, y = make_friedman1(n_samples=1000, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), GiantStepRegressor(random_state=0))
+    >>> model.fit(X[:800], y[:800]).score(X[800:], y[800:]) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "step_size": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "learning_rate_scaling": [StrOptions(set(LEARNING_RATE_SCALINGS))],
+        "step_size_grid": ["array-like"],
+        "bias_scale": [Interval(Real, 0, None, closed="left")],
+        "remove_linear": ["boolean"],
+        "linear_readout": ["boolean"],
+        "random_fraction": [Interval(Real, 0, 1, closed="both")],
+        "max_row_move": [Interval(Real, 0, None, closed="neither"), None],
+        "normalize_rows": ["boolean"],
+        "symmetric_init": ["boolean"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_hidden=512,
+        n_steps=2,
+        batch_size="auto",
+        step_size="auto",
+        alpha="auto",
+        activation="relu",
+        *,
+        learning_rate_scaling="giant",
+        step_size_grid=(0.0, 0.25, 0.5, 1.0, 2.0),
+        bias_scale=1.0,
+        remove_linear=True,
+        linear_readout=True,
+        random_fraction=0.0,
+        max_row_move=None,
+        normalize_rows=False,
+        symmetric_init=True,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_hidden = n_hidden
+        self.n_steps = n_steps
+        self.batch_size = batch_size
+        self.step_size = step_size
+        self.alpha = alpha
+        self.activation = activation
+        self.learning_rate_scaling = learning_rate_scaling
+        self.step_size_grid = step_size_grid
+        self.bias_scale = bias_scale
+        self.remove_linear = remove_linear
+        self.linear_readout = linear_readout
+        self.random_fraction = random_fraction
+        self.max_row_move = max_row_move
+        self.normalize_rows = normalize_rows
+        self.symmetric_init = symmetric_init
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the first layer by giant steps, then the ridge readout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (standardize them, e.g. with ``StandardScaler``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights (an integer weight equals repeating the row).
+
+        Returns
+        -------
+        self : GiantStepRegressor
+        """
+        continuing = self.warm_start and hasattr(self, "network_")
+        X, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)
+        n, d = X.shape
+        grid = np.asarray(self.step_size_grid, dtype=float).ravel()
+        if self.step_size == "auto" and (grid.size == 0 or np.any(~np.isfinite(grid) | (grid < 0))):
+            raise ValueError(
+                "step_size_grid must be a non-empty sequence of finite non-negative numbers; "
+                f"got {self.step_size_grid!r}."
+            )
+        if continuing and Y.shape[1] != self.second_layer_.shape[1]:
+            raise ValueError(
+                f"warm_start: y has {Y.shape[1]} outputs but the fitted model has "
+                f"{self.second_layer_.shape[1]}."
+            )
+        self._y_was_1d = y_was_1d
+        rng = check_random_state(self.random_state)
+        y_mean, y_scale = standardize_targets(Y, sw)
+        Yt = (Y - y_mean) / y_scale
+        p = self.n_hidden
+        chunk = chunk_n_rows(n, 3 * p + 2 * d + 2 * Y.shape[1])
+
+        if continuing:
+            W0 = (self.network_.weights).copy()
+            b0 = self.network_.bias.copy()
+            a = self.second_layer_
+            seed, start_step = self._batch_seed, self.n_iter_
+            trainable = self._trainable
+            candidates = [self.step_size_]
+        else:
+            W0, b0, a = init_first_layer(
+                rng, d, p, Y.shape[1], bias_scale=self.bias_scale, symmetric=self.symmetric_init
+            )
+            seed, start_step = int(rng.randint(2**31 - 1)), 0
+            trainable = self._trainable_units(rng, p)
+            candidates = list(grid) if self.step_size == "auto" else [float(self.step_size)]
+            if self.n_steps == 0:
+                candidates = [0.0]
+        loo_rows = np.sort(rng.permutation(n)[:_LOO_MAX_ROWS]) if n > _LOO_MAX_ROWS else None
+
+        step_targets = Yt
+        if self.remove_linear:
+            step_targets = Yt - self._linear_fit(X, Yt, sw, chunk)
+
+        n_steps = self.n_steps
+        batch_size = n // max(n_steps, 1) if self.batch_size == "auto" else self.batch_size
+        batch_size = max(min(batch_size, n), 1)
+        schedule = batch_schedule(seed, n, batch_size, n_steps, start_step)
+
+        first_gradient = {}
+        best = None
+        scores = {}
+        for c in candidates:
+            tic = time.perf_counter()
+            W, b, history = self._take_steps(
+                X,
+                step_targets,
+                sw,
+                W0,
+                b0,
+                a,
+                c,
+                schedule,
+                trainable,
+                chunk,
+                first_gradient,
+                start_step,
+            )
+            result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows, score=len(candidates) > 1)
+            scores[float(c)] = result["score"]
+            if self.verbose:
+                print(
+                    f"[GiantStepRegressor] step_size={c:g}: readout alpha={result['alpha']:.3g}"
+                    + (f", LOO MSE={result['score']:.4f}" if result["score"] is not None else "")
+                    + f" ({time.perf_counter() - tic:.2f}s)"
+                )
+            if best is None or (result["score"] is not None and result["score"] < best[0]["score"]):
+                best = (result, c, W, b, history)
+
+        result, c, W, b, history = best
+        self.step_size_ = float(c)
+        self.step_size_scores_ = scores if len(candidates) > 1 else {}
+        self.alpha_ = float(result["alpha"])
+        self.alpha_grid_ = result["alpha_grid"]
+        self.loo_mse_ = result["loo_curve"]
+        self.batch_size_ = int(batch_size)
+        self.second_layer_ = a
+        self._batch_seed = seed
+        self._trainable = trainable
+        previous_history = self.history_ if continuing else []
+        self.history_ = previous_history + history
+        self.n_iter_ = start_step + len(history)
+        self.loss_curve_ = [r.batch_loss for r in self.history_]
+        self.network_ = self._build_network(W, b, result, d, y_mean, y_scale)
+        return self
+
+    def _trainable_units(self, rng, p):
+        """Boolean mask of units that take the steps (pairs stay together)."""
+        n_frozen = int(round(self.random_fraction * p))
+        if n_frozen == 0:
+            return None
+        half = p // 2 if self.symmetric_init else p
+        frozen_pairs = rng.permutation(half)[: max(1, n_frozen * half // p)]
+        mask = np.ones(p, dtype=bool)
+        mask[frozen_pairs] = False
+        if self.symmetric_init:
+            mask[frozen_pairs + half] = False
+        return mask
+
+    def _linear_fit(self, X, Yt, sw, chunk):
+        """Fitted values of a ridge regression of the targets on ``X`` (penalty by LOO)."""
+
+        def features(rows):
+            return np.asarray(X[rows], dtype=np.float64)
+
+        eig = eigen_readout(gram_statistics(features, Yt, sw, chunk))
+        alphas = _RELATIVE_ALPHAS * max(eig.eigenvalues.mean(), np.finfo(float).tiny)
+        scores = loo_mse(eig, features(slice(None)), Yt, sw, alphas)
+        beta, intercept = ridge_coef(eig, alphas[np.argmin(scores)])
+        return features(slice(None)) @ beta + intercept
+
+    def _take_steps(
+        self, X, Y, sw, W, b, a, c, schedule, trainable, chunk, first_gradient, start_step
+    ):
+        history = []
+        if c == 0 or not schedule:
+            return W, b, history
+        d = X.shape[1]
+        initial_norm = np.sqrt((W * W).sum(axis=1) + b * b).max()
+        for i, (rows, fresh) in enumerate(schedule):
+            tic = time.perf_counter()
+            eta = learning_rate(
+                c,
+                scaling=self.learning_rate_scaling,
+                n_hidden=self.n_hidden,
+                batch_weight=sw[rows].sum(),
+                n_features=d,
+            )
+            gradient = None
+            if i == 0:  # the first gradient does not depend on the step size: share it
+                if "value" not in first_gradient:
+                    first_gradient["value"] = first_layer_gradient(
+                        X, Y, sw, rows, W, b, a, act=self.activation, chunk=chunk
+                    )
+                gradient = first_gradient["value"]
+            W_new, b_new, record = giant_step(
+                X,
+                Y,
+                sw,
+                rows,
+                W,
+                b,
+                a,
+                eta=eta,
+                act=self.activation,
+                chunk=chunk,
+                trainable=trainable,
+                max_row_move=self.max_row_move,
+                normalize_rows=self.normalize_rows,
+                step=start_step + i,
+                fresh_batch=fresh,
+                gradient=gradient,
+            )
+            norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
+            if not np.all(np.isfinite(norms)) or norms.max() > _DIVERGENCE_FACTOR * initial_norm:
+                warnings.warn(
+                    f"Giant step {i + 1} with step_size={c:g} diverged (first-layer rows grew "
+                    f"beyond {_DIVERGENCE_FACTOR:g} times their initial norm); keeping the first "
+                    f"layer from before that step. Lower step_size or set max_row_move.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+                break
+            W, b = W_new, b_new
+            history.append(record)
+            if self.verbose > 1:
+                print(
+                    f"[GiantStepRegressor]   step {record.step + 1}: batch={record.batch_size} "
+                    f"eta={eta:.3g} loss={record.batch_loss:.4f} "
+                    f"top singular values={np.round(record.update_singular_values[:3], 3)} "
+                    f"eff. rank={record.effective_rank:.1f} ({time.perf_counter() - tic:.2f}s)"
+                )
+        return W, b, history
+
+    def _features(self, X, W, b):
+        """Readout features of the rows of ``X`` (float64): hidden units, then ``X / sqrt(d)``."""
+        X = np.asarray(X, dtype=np.float64)
+        hidden = activation(self.activation, X @ W.T + b)
+        hidden /= np.sqrt(W.shape[0])
+        if not self.linear_readout:
+            return hidden
+        return np.hstack([hidden, X / np.sqrt(X.shape[1])])
+
+    def _fit_readout(self, X, Yt, sw, W, b, chunk, loo_rows, *, score):
+        """Ridge readout on the features of ``(W, b)``; LOO-scored when needed."""
+        stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
+        if self.alpha != "auto" and not score:
+            beta, intercept = solve_readout(stats, float(self.alpha))
+            return dict(
+                beta=beta,
+                intercept=intercept,
+                alpha=float(self.alpha),
+                score=None,
+                alpha_grid=None,
+                loo_curve=None,
+            )
+        eig = eigen_readout(stats)
+        if self.alpha == "auto":
+            scale = max(eig.eigenvalues.mean(), np.finfo(float).tiny)
+            alphas = _RELATIVE_ALPHAS * scale
+        else:
+            alphas = np.array([float(self.alpha)])
+        rows = slice(None) if loo_rows is None else loo_rows
+        curve = loo_mse(eig, self._features(X[rows], W, b), Yt[rows], sw[rows], alphas)
+        k = int(np.argmin(curve))
+        beta, intercept = ridge_coef(eig, alphas[k])
+        return dict(
+            beta=beta,
+            intercept=intercept,
+            alpha=float(alphas[k]),
+            score=float(curve[k]),
+            alpha_grid=alphas if self.alpha == "auto" else None,
+            loo_curve=curve if self.alpha == "auto" else None,
+        )
+
+    def _build_network(self, W, b, result, d, y_mean, y_scale):
+        p = W.shape[0]
+        beta = result["beta"] * y_scale
+        hidden_coef = beta[:p]
+        linear_coef = beta[p:] / np.sqrt(d) if self.linear_readout else None
+        return TwoLayerNetwork(
+            weights=W,
+            bias=b,
+            activation=self.activation,
+            negative_slope=0.0,
+            feature_scale=1.0 / np.sqrt(p),
+            coef=hidden_coef,
+            intercept=result["intercept"] * y_scale + y_mean,
+            linear_coef=linear_coef,
+        )
