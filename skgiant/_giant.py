@@ -220,21 +220,33 @@ def giant_step(
     return W_new, b_new, record
 
 
-def batch_schedule(seed, n_rows, batch_size, n_steps, start_step=0):
+def split_rows(seed, n_rows, holdout_fraction):
+    """Split rows into the pool the steps draw batches from and rows they never see.
+
+    Returns ``(pool, holdout)``, sorted index arrays; ``holdout`` has
+    ``ceil(holdout_fraction * n_rows)`` rows (none for a fraction of 0), and ``pool`` at
+    least one row.
+    """
+    n_holdout = min(int(np.ceil(holdout_fraction * n_rows)), n_rows - 1)
+    perm = np.random.default_rng([seed, 2**31]).permutation(n_rows)
+    return np.sort(perm[n_holdout:]), np.sort(perm[:n_holdout])
+
+
+def batch_schedule(seed, pool, batch_size, n_steps, start_step=0):
     """Row indices of each step's batch: fresh (disjoint) batches while rows last.
 
-    Rows are drawn from a random permutation; when fewer than ``batch_size`` unused rows
-    remain, a new permutation starts (rows are then reused, and the returned flags say
-    so). The permutations depend only on ``seed``, so ``start_step`` continues an earlier
-    schedule exactly (for ``warm_start``).
+    Batches are drawn from the rows ``pool`` in a random order; when fewer than
+    ``batch_size`` unused rows remain, a new random order starts (rows are then reused,
+    and the returned flags say so). The orders depend only on ``seed``, so ``start_step``
+    continues an earlier schedule exactly (for ``warm_start``).
 
     Returns a list of ``(rows, fresh)`` pairs, ``rows`` sorted.
     """
-    batch_size = min(batch_size, n_rows)
-    per_pass = n_rows // batch_size
+    batch_size = min(batch_size, len(pool))
+    per_pass = len(pool) // batch_size
     schedule = []
     for t in range(start_step, start_step + n_steps):
         epoch, k = divmod(t, per_pass)
-        perm = np.random.default_rng([seed, epoch]).permutation(n_rows)
+        perm = np.random.default_rng([seed, epoch]).permutation(pool)
         schedule.append((np.sort(perm[k * batch_size : (k + 1) * batch_size]), epoch == 0))
     return schedule

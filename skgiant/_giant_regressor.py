@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,6 +28,10 @@ from ._ridge import eigen_readout, gram_statistics, loo_mse, ridge_coef, solve_r
 _RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
 #: Rows on which the leave-one-out error is evaluated (all rows below this).
 _LOO_MAX_ROWS = 4096
+#: Held-out rows the step-size selection aims to score (more folds for small data).
+_SELECTION_ROWS = 1000
+#: At most this many folds for the step-size selection.
+_MAX_FOLDS = 5
 #: Rows whose norm grows beyond this factor of the initial norm signal a diverging step.
 _DIVERGENCE_FACTOR = 1e6
 
@@ -58,12 +63,15 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         Samples per step (at most ``n``). Each step takes a fresh, disjoint batch while
         unused rows remain; after that rows are reused. ``"auto"`` resolves to
         ``n // n_steps`` (every row used once across the steps; the full data for one step).
-        The theory needs ``batch_size`` of order ``d`` or more for any alignment.
+        The theory needs ``batch_size`` of order ``d`` or more for any alignment. With
+        ``step_size="auto"`` the batches come from the rows outside ``validation_fraction``
+        and ``"auto"`` is ``n_pool // n_steps``.
     step_size : float or "auto", default="auto"
         The constant ``c`` of the learning rate, ``>= 0`` (``0`` = no step). With the default
         ``learning_rate_scaling="giant"``, ``eta = c * p * sqrt(n_batch / d)`` so that
         ``c ~ 1`` moves each row by about its own norm whatever ``n/d``. ``"auto"`` picks ``c``
-        in ``step_size_grid`` by leave-one-out error of the readout.
+        in ``step_size_grid`` by leave-one-out error of the readout on held-out rows
+        (see ``validation_fraction``).
     alpha : float or "auto", default="auto"
         Ridge penalty of the readout, ``>= 0``: the readout minimizes
         ``(1/S) sum_i w_i (y_i - f(x_i))**2 + alpha * ||(beta, theta)||**2`` with
@@ -79,6 +87,12 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         ``c * p``, or ``c``.
     step_size_grid : tuple of float, default=(0.0, 0.25, 0.5, 1.0, 2.0)
         Candidates for ``step_size="auto"``; include 0 to keep "no step" as a fallback.
+    validation_fraction : float, default=0.2
+        With ``step_size="auto"``, the fraction of rows, in ``(0, 1)``, kept out of the
+        steps: the leave-one-out error that chooses the step size (and the penalty) is
+        measured on these rows only, because the readout's error on rows whose labels
+        shaped the features is optimistic. A step is kept only if it beats no step by more
+        than one standard error there. These rows still enter the readout.
     bias_scale : float, default=1.0
         Standard deviation of the random first-layer biases (``>= 0``; 0 = no biases, as in
         the theory). Biases matter on low-dimensional data, where units without them all
@@ -172,6 +186,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "learning_rate_scaling": [StrOptions(set(LEARNING_RATE_SCALINGS))],
         "step_size_grid": ["array-like"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "bias_scale": [Interval(Real, 0, None, closed="left")],
         "remove_linear": ["boolean"],
         "linear_readout": ["boolean"],
@@ -195,6 +210,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         *,
         learning_rate_scaling="giant",
         step_size_grid=(0.0, 0.25, 0.5, 1.0, 2.0),
+        validation_fraction=0.2,
         bias_scale=1.0,
         remove_linear=True,
         linear_readout=True,
@@ -214,6 +230,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.activation = activation
         self.learning_rate_scaling = learning_rate_scaling
         self.step_size_grid = step_size_grid
+        self.validation_fraction = validation_fraction
         self.bias_scale = bias_scale
         self.remove_linear = remove_linear
         self.linear_readout = linear_readout
@@ -257,86 +274,116 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 f"warm_start: y has {Y.shape[1]} outputs but the fitted model has "
                 f"{self.second_layer_.shape[1]}."
             )
-        self._y_was_1d = y_was_1d
         rng = check_random_state(self.random_state)
         y_mean, y_scale = standardize_targets(Y, sw)
         Yt = (Y - y_mean) / y_scale
-        p = self.n_hidden
-        chunk = chunk_n_rows(n, 3 * p + 2 * d + 2 * Y.shape[1])
-
+        chunk = chunk_n_rows(n, 3 * self.n_hidden + 2 * d + 2 * Y.shape[1])
         if continuing:
-            W0 = (self.network_.weights).copy()
-            b0 = self.network_.bias.copy()
-            a = self.second_layer_
-            seed, start_step = self._batch_seed, self.n_iter_
-            trainable = self._trainable
-            candidates = [self.step_size_]
+            W0, b0 = self.network_.weights.copy(), self.network_.bias.copy()
+            a, seed, trainable = self.second_layer_, self._batch_seed, self._trainable
+            start_step = self.n_iter_
         else:
             W0, b0, a = init_first_layer(
-                rng, d, p, Y.shape[1], bias_scale=self.bias_scale, symmetric=self.symmetric_init
+                rng,
+                d,
+                self.n_hidden,
+                Y.shape[1],
+                bias_scale=self.bias_scale,
+                symmetric=self.symmetric_init,
             )
             seed, start_step = int(rng.randint(2**31 - 1)), 0
-            trainable = self._trainable_units(rng, p)
-            candidates = list(grid) if self.step_size == "auto" else [float(self.step_size)]
-            if self.n_steps == 0:
-                candidates = [0.0]
+            trainable = self._trainable_units(rng, self.n_hidden)
+        targets = Yt - self._linear_fit(X, Yt, sw, chunk) if self.remove_linear else Yt
+        net = _StepProblem(X, targets, sw, W0, b0, a, trainable, chunk, seed)
+
+        alpha_index = None
+        self.step_size_scores_ = {}
+        if continuing:
+            step_size = self.step_size_
+        elif self.n_steps == 0:
+            step_size = 0.0
+        elif self.step_size == "auto":
+            step_size, alpha_index, cv_curve = self._cross_validate_step_size(net, Yt, grid, rng)
+        else:
+            step_size = float(self.step_size)
+
+        pool = np.arange(n)
+        self.batch_size_ = self._resolve_batch_size(len(pool))
+        W, b, history = self._take_steps(net, step_size, pool, start_step)
         loo_rows = np.sort(rng.permutation(n)[:_LOO_MAX_ROWS]) if n > _LOO_MAX_ROWS else None
+        result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows, alpha_index)
+        if alpha_index is not None:
+            result["loo_curve"] = cv_curve
 
-        step_targets = Yt
-        if self.remove_linear:
-            step_targets = Yt - self._linear_fit(X, Yt, sw, chunk)
-
-        n_steps = self.n_steps
-        batch_size = n // max(n_steps, 1) if self.batch_size == "auto" else self.batch_size
-        batch_size = max(min(batch_size, n), 1)
-        schedule = batch_schedule(seed, n, batch_size, n_steps, start_step)
-
-        first_gradient = {}
-        best = None
-        scores = {}
-        for c in candidates:
-            tic = time.perf_counter()
-            W, b, history = self._take_steps(
-                X,
-                step_targets,
-                sw,
-                W0,
-                b0,
-                a,
-                c,
-                schedule,
-                trainable,
-                chunk,
-                first_gradient,
-                start_step,
-            )
-            result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows, score=len(candidates) > 1)
-            scores[float(c)] = result["score"]
-            if self.verbose:
-                print(
-                    f"[GiantStepRegressor] step_size={c:g}: readout alpha={result['alpha']:.3g}"
-                    + (f", LOO MSE={result['score']:.4f}" if result["score"] is not None else "")
-                    + f" ({time.perf_counter() - tic:.2f}s)"
-                )
-            if best is None or (result["score"] is not None and result["score"] < best[0]["score"]):
-                best = (result, c, W, b, history)
-
-        result, c, W, b, history = best
-        self.step_size_ = float(c)
-        self.step_size_scores_ = scores if len(candidates) > 1 else {}
+        self._y_was_1d = y_was_1d
+        self.step_size_ = float(step_size)
         self.alpha_ = float(result["alpha"])
         self.alpha_grid_ = result["alpha_grid"]
         self.loo_mse_ = result["loo_curve"]
-        self.batch_size_ = int(batch_size)
         self.second_layer_ = a
         self._batch_seed = seed
         self._trainable = trainable
-        previous_history = self.history_ if continuing else []
-        self.history_ = previous_history + history
+        self.history_ = (self.history_ if continuing else []) + history
         self.n_iter_ = start_step + len(history)
         self.loss_curve_ = [r.batch_loss for r in self.history_]
         self.network_ = self._build_network(W, b, result, d, y_mean, y_scale)
         return self
+
+    def _resolve_batch_size(self, n_pool):
+        if self.batch_size == "auto":
+            return max(n_pool // max(self.n_steps, 1), 1)
+        return max(min(self.batch_size, n_pool), 1)
+
+    def _cross_validate_step_size(self, net, Yt, grid, rng):
+        """Choose the step size (and the penalty's place on the grid) on held-out rows.
+
+        The rows are split into folds of ``validation_fraction * n`` rows (as many folds as
+        needed to score about ``_SELECTION_ROWS`` rows, at most ``1 / validation_fraction``).
+        For each fold, the steps run on the other rows and the readout (fitted on all rows)
+        is scored by its exact leave-one-out error on the fold: features never shaped by
+        those rows' labels, so the error is not optimistic for large steps.
+
+        Returns ``(step_size, alpha_index, curve)``: the chosen constant, the index of the
+        penalty in the relative grid (``None`` for a fixed ``alpha``), and the held-out LOO
+        curve along the grid for the chosen step size.
+        """
+        n = net.X.shape[0]
+        fold = max(1, min(int(np.ceil(self.validation_fraction * n)), n - 1))
+        n_folds = int(min(n // fold, np.ceil(_SELECTION_ROWS / fold), _MAX_FOLDS))
+        n_folds = max(n_folds, 1)
+        order = np.random.default_rng([net.seed, 2**31]).permutation(n)
+        errors = {c: [] for c in grid}
+        weights = []
+        for k in range(n_folds):
+            held = np.sort(order[k * fold : (k + 1) * fold])
+            if len(held) > _LOO_MAX_ROWS // n_folds:
+                held = np.sort(rng.permutation(held)[: _LOO_MAX_ROWS // n_folds])
+            pool = np.setdiff1d(np.arange(n), order[k * fold : (k + 1) * fold])
+            weights.append(net.sw[held])
+            fold_net = net.for_fold(k)
+            for c in grid:
+                tic = time.perf_counter()
+                W, b, _ = self._take_steps(fold_net, c, pool, 0)
+                eig, alphas = self._eigen_readout(net.X, Yt, net.sw, W, b, net.chunk)
+                rows = self._features(net.X[held], W, b)
+                errors[c].append(loo_mse(eig, rows, Yt[held], net.sw[held], alphas, per_row=True))
+                if self.verbose:
+                    score = net.sw[held] @ errors[c][-1] / net.sw[held].sum()
+                    print(
+                        f"[GiantStepRegressor] fold {k + 1}/{n_folds} step_size={c:g}: "
+                        f"held-out LOO MSE={score.min():.4f} ({time.perf_counter() - tic:.2f}s)"
+                    )
+        weights = np.concatenate(weights)
+        total = weights.sum()
+        per_row, curves = {}, {}
+        for c in grid:
+            E = np.vstack(errors[c])
+            curves[c] = weights @ E / total
+            per_row[c] = E[:, int(np.argmin(curves[c]))]
+        self.step_size_scores_ = {float(c): float(curves[c].min()) for c in grid}
+        chosen = _one_standard_error_choice(per_row, weights)
+        alpha_index = int(np.argmin(curves[chosen])) if self.alpha == "auto" else None
+        return float(chosen), alpha_index, curves[chosen]
 
     def _trainable_units(self, rng, p):
         """Boolean mask of units that take the steps (pairs stay together)."""
@@ -363,42 +410,44 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         beta, intercept = ridge_coef(eig, alphas[np.argmin(scores)])
         return features(slice(None)) @ beta + intercept
 
-    def _take_steps(
-        self, X, Y, sw, W, b, a, c, schedule, trainable, chunk, first_gradient, start_step
-    ):
-        history = []
-        if c == 0 or not schedule:
-            return W, b, history
-        d = X.shape[1]
+    def _take_steps(self, net, c, pool, start_step):
+        """Run the giant steps with constant ``c`` on batches from ``pool``.
+
+        Returns ``(W, b, history)``. A step that makes the first layer blow up is undone,
+        with a warning, and the steps stop there.
+        """
+        W, b = net.W0, net.b0
+        if c == 0 or self.n_steps == 0:
+            return W, b, []
+        batch_size = self._resolve_batch_size(len(pool))
+        schedule = batch_schedule(net.seed, pool, batch_size, self.n_steps, start_step)
+        d = net.X.shape[1]
         initial_norm = np.sqrt((W * W).sum(axis=1) + b * b).max()
+        history = []
         for i, (rows, fresh) in enumerate(schedule):
             tic = time.perf_counter()
             eta = learning_rate(
                 c,
                 scaling=self.learning_rate_scaling,
                 n_hidden=self.n_hidden,
-                batch_weight=sw[rows].sum(),
+                batch_weight=net.sw[rows].sum(),
                 n_features=d,
             )
             gradient = None
             if i == 0:  # the first gradient does not depend on the step size: share it
-                if "value" not in first_gradient:
-                    first_gradient["value"] = first_layer_gradient(
-                        X, Y, sw, rows, W, b, a, act=self.activation, chunk=chunk
-                    )
-                gradient = first_gradient["value"]
+                gradient = net.first_gradient(rows, self.activation)
             W_new, b_new, record = giant_step(
-                X,
-                Y,
-                sw,
+                net.X,
+                net.targets,
+                net.sw,
                 rows,
                 W,
                 b,
-                a,
+                net.a,
                 eta=eta,
                 act=self.activation,
-                chunk=chunk,
-                trainable=trainable,
+                chunk=net.chunk,
+                trainable=net.trainable,
                 max_row_move=self.max_row_move,
                 normalize_rows=self.normalize_rows,
                 step=start_step + i,
@@ -408,11 +457,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
             if not np.all(np.isfinite(norms)) or norms.max() > _DIVERGENCE_FACTOR * initial_norm:
                 warnings.warn(
-                    f"Giant step {i + 1} with step_size={c:g} diverged (first-layer rows grew "
-                    f"beyond {_DIVERGENCE_FACTOR:g} times their initial norm); keeping the first "
-                    f"layer from before that step. Lower step_size or set max_row_move.",
+                    f"Giant step {start_step + i + 1} with step_size={c:g} diverged (first-layer "
+                    f"rows grew beyond {_DIVERGENCE_FACTOR:g} times their initial norm); keeping "
+                    "the first layer from before that step. Lower step_size or set max_row_move.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
                 break
             W, b = W_new, b_new
@@ -435,36 +484,41 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             return hidden
         return np.hstack([hidden, X / np.sqrt(X.shape[1])])
 
-    def _fit_readout(self, X, Yt, sw, W, b, chunk, loo_rows, *, score):
-        """Ridge readout on the features of ``(W, b)``; LOO-scored when needed."""
+    def _eigen_readout(self, X, Yt, sw, W, b, chunk):
+        """Diagonalized readout problem and the penalty grid (relative to its spectrum)."""
         stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
-        if self.alpha != "auto" and not score:
-            beta, intercept = solve_readout(stats, float(self.alpha))
-            return dict(
-                beta=beta,
-                intercept=intercept,
-                alpha=float(self.alpha),
-                score=None,
-                alpha_grid=None,
-                loo_curve=None,
-            )
         eig = eigen_readout(stats)
         if self.alpha == "auto":
-            scale = max(eig.eigenvalues.mean(), np.finfo(float).tiny)
-            alphas = _RELATIVE_ALPHAS * scale
+            alphas = _RELATIVE_ALPHAS * max(eig.eigenvalues.mean(), np.finfo(float).tiny)
         else:
             alphas = np.array([float(self.alpha)])
-        rows = slice(None) if loo_rows is None else loo_rows
-        curve = loo_mse(eig, self._features(X[rows], W, b), Yt[rows], sw[rows], alphas)
-        k = int(np.argmin(curve))
-        beta, intercept = ridge_coef(eig, alphas[k])
+        return eig, alphas
+
+    def _fit_readout(self, X, Yt, sw, W, b, chunk, loo_rows, alpha_index=None):
+        """Ridge readout on the features of ``(W, b)``.
+
+        With ``alpha="auto"`` the penalty is the grid point ``alpha_index`` if given (chosen
+        by cross-fitting), else the one with the smallest leave-one-out error on
+        ``loo_rows`` (``None`` = all rows).
+        """
+        result = dict(alpha_grid=None, loo_curve=None)
+        if self.alpha != "auto":
+            stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
+            beta, intercept = solve_readout(stats, float(self.alpha))
+            return dict(result, beta=beta, intercept=intercept, alpha=float(self.alpha))
+        eig, alphas = self._eigen_readout(X, Yt, sw, W, b, chunk)
+        if alpha_index is None:
+            rows = slice(None) if loo_rows is None else loo_rows
+            phi = self._features(X[rows], W, b)
+            result["loo_curve"] = loo_mse(eig, phi, Yt[rows], sw[rows], alphas)
+            alpha_index = int(np.argmin(result["loo_curve"]))
+        beta, intercept = ridge_coef(eig, alphas[alpha_index])
         return dict(
+            result,
             beta=beta,
             intercept=intercept,
-            alpha=float(alphas[k]),
-            score=float(curve[k]),
-            alpha_grid=alphas if self.alpha == "auto" else None,
-            loo_curve=curve if self.alpha == "auto" else None,
+            alpha=float(alphas[alpha_index]),
+            alpha_grid=alphas,
         )
 
     def _build_network(self, W, b, result, d, y_mean, y_scale):
@@ -482,3 +536,60 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             intercept=result["intercept"] * y_scale + y_mean,
             linear_coef=linear_coef,
         )
+
+
+@dataclass
+class _StepProblem:
+    """The arrays the giant steps act on, and a cache of the first gradient per batch."""
+
+    X: np.ndarray
+    targets: np.ndarray
+    sw: np.ndarray
+    W0: np.ndarray
+    b0: np.ndarray
+    a: np.ndarray
+    trainable: np.ndarray | None
+    chunk: int
+    seed: int
+    _first: dict = field(default_factory=dict)
+
+    def for_fold(self, k):
+        """The same problem with its own batch seed and cache, for fold ``k``."""
+        return replace(self, seed=self.seed + 7919 * (k + 1), _first={})
+
+    def first_gradient(self, rows, act):
+        key = rows.tobytes()
+        if key not in self._first:
+            self._first = {
+                key: first_layer_gradient(
+                    self.X,
+                    self.targets,
+                    self.sw,
+                    rows,
+                    self.W0,
+                    self.b0,
+                    self.a,
+                    act=act,
+                    chunk=self.chunk,
+                )
+            }
+        return self._first[key]
+
+
+def _one_standard_error_choice(per_row_errors, weights):
+    """The step size with the lowest held-out error, unless no step does about as well.
+
+    A step is kept only if its held-out error beats the no-step candidate by more than one
+    standard error of the paired per-row difference: with few rows the comparison is
+    noisy, and random features are the safer default.
+    """
+    scores = {c: weights @ e / weights.sum() for c, e in per_row_errors.items()}
+    best = min(scores, key=scores.get)
+    if best == 0 or 0.0 not in per_row_errors:
+        return best
+    diff = per_row_errors[best] - per_row_errors[0.0]
+    total = weights.sum()
+    mean = weights @ diff / total
+    n_eff = total**2 / (weights @ weights)
+    se = np.sqrt(weights @ (diff - mean) ** 2 / total / max(n_eff - 1.0, 1.0))
+    return best if mean + se < 0 else 0.0

@@ -172,7 +172,7 @@ def ridge_coef(eig, alpha):
     return beta, intercept
 
 
-def loo_mse(eig, phi_rows, y_rows, w_rows, alphas):
+def loo_mse(eig, phi_rows, y_rows, w_rows, alphas, *, per_row=False):
     """Exact leave-one-out mean squared error of the readout for each penalty.
 
     The error is evaluated on a set of rows (all rows, or a random subset to bound the
@@ -190,10 +190,12 @@ def loo_mse(eig, phi_rows, y_rows, w_rows, alphas):
     y_rows : ndarray of shape (s, m)
     w_rows : ndarray of shape (s,)
     alphas : array-like of shape (L,)
+    per_row : bool, default=False
+        Return the squared residual of every row (mean over outputs) instead.
 
     Returns
     -------
-    ndarray of shape (L,)
+    ndarray of shape (L,), or (s, L) with ``per_row=True``
         Weighted mean over rows and outputs of the squared leave-one-out residuals.
     """
     stats = eig.stats
@@ -207,8 +209,10 @@ def loo_mse(eig, phi_rows, y_rows, w_rows, alphas):
     # meaningfully (e.g. alpha = 0 with more features than rows); give it no credit.
     denom = np.clip(1.0 - leverage, np.sqrt(np.finfo(float).eps), None)
     loo = resid / denom[:, None, :]
-    total = np.einsum("s,sml->l", w_rows, loo * loo)
-    return total / (w_rows.sum() * y_rows.shape[1])
+    squared = (loo * loo).mean(axis=1)  # (s, L)
+    if per_row:
+        return squared
+    return w_rows @ squared / w_rows.sum()
 
 
 def solve_readout(stats, alpha):

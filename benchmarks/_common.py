@@ -1,0 +1,47 @@
+"""Shared plumbing of the benchmark scripts: data splits, timing, machine record."""
+
+import os
+import platform
+import time
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skgiant._devdata import load_dev_dataset
+
+#: Training rows kept per split (the weather set is subsampled for the dev protocol).
+MAX_TRAIN = 8000
+
+
+def dev_splits(name, seeds, max_train=MAX_TRAIN):
+    """Yield ``(X_train, X_test, y_train, y_test)`` for the development protocol."""
+    X, y, _ = load_dev_dataset(name)
+    for seed in seeds:
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
+        yield X_tr[:max_train], X_te, y_tr[:max_train], y_te
+
+
+def timed_fit(model, X, y):
+    """Fit and return the wall time in seconds."""
+    tic = time.perf_counter()
+    model.fit(X, y)
+    return time.perf_counter() - tic
+
+
+def pin_threads(n=None):
+    """Pin BLAS/OpenMP threads (default: all cores) and return the limiter."""
+    return threadpool_limits(limits=n or os.cpu_count())
+
+
+def machine_summary():
+    """One line describing the machine and BLAS."""
+    blas = ", ".join(
+        f"{i['internal_api']} {i.get('version', '?')} ({i['num_threads']} threads)"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    )
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}"
+    )
