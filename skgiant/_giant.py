@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._activations import activation, activation_grad
+from .diagnostics import effective_rank
 
 LEARNING_RATE_SCALINGS = ("giant", "width", "constant")
 
@@ -128,20 +129,6 @@ class StepRecord:
     effective_rank: float
     fresh_batch: bool = True
     extra: dict = field(default_factory=dict)
-
-
-def effective_rank(M):
-    """Entropy effective rank ``exp(H(s / sum(s)))`` of ``M`` (Roy & Vetterli, 2007).
-
-    Equals the rank for a matrix with equal non-zero singular values and 1 for a
-    rank-one matrix; a collapse of all first-layer rows onto one direction drives it to 1.
-    """
-    s = np.linalg.svd(M, compute_uv=False)
-    total = s.sum()
-    if total <= 0:
-        return 0.0
-    q = s[s > 0] / total
-    return float(np.exp(-(q * np.log(q)).sum()))
 
 
 def giant_step(

@@ -363,7 +363,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             fold_net = net.for_fold(k)
             for c in grid:
                 tic = time.perf_counter()
-                W, b, _ = self._take_steps(fold_net, c, pool, 0)
+                W, b, _ = self._take_steps(fold_net, c, pool, 0, warn=False)
                 eig, alphas = self._eigen_readout(net.X, Yt, net.sw, W, b, net.chunk)
                 rows = self._features(net.X[held], W, b)
                 errors[c].append(loo_mse(eig, rows, Yt[held], net.sw[held], alphas, per_row=True))
@@ -410,11 +410,12 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         beta, intercept = ridge_coef(eig, alphas[np.argmin(scores)])
         return features(slice(None)) @ beta + intercept
 
-    def _take_steps(self, net, c, pool, start_step):
+    def _take_steps(self, net, c, pool, start_step, *, warn=True):
         """Run the giant steps with constant ``c`` on batches from ``pool``.
 
-        Returns ``(W, b, history)``. A step that makes the first layer blow up is undone,
-        with a warning, and the steps stop there.
+        Returns ``(W, b, history)``. A step that makes the first layer blow up is undone
+        and the steps stop there, with a warning if ``warn`` (candidates tried during the
+        step-size selection stay silent: only the fitted model's trouble is reported).
         """
         W, b = net.W0, net.b0
         if c == 0 or self.n_steps == 0:
@@ -456,6 +457,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             )
             norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
             if not np.all(np.isfinite(norms)) or norms.max() > _DIVERGENCE_FACTOR * initial_norm:
+                if not warn:
+                    break
                 warnings.warn(
                     f"Giant step {start_step + i + 1} with step_size={c:g} diverged (first-layer "
                     f"rows grew beyond {_DIVERGENCE_FACTOR:g} times their initial norm); keeping "

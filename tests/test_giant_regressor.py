@@ -1,0 +1,302 @@
+"""GiantStepRegressor: scikit-learn citizenship, numerics against references, paper effects."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+
+from skgiant import GiantStepRegressor
+from skgiant.datasets import make_multi_index, make_single_index
+from skgiant.diagnostics import alignment
+
+# The theory's protocol: no biases, no linear term, plain labels, symmetric init.
+PAPER = dict(bias_scale=0.0, remove_linear=False, linear_readout=False, symmetric_init=True)
+
+
+def rms(v):
+    return float(np.sqrt(np.mean(np.square(v))))
+
+
+@parametrize_with_checks(
+    [
+        GiantStepRegressor(n_hidden=32),
+        GiantStepRegressor(n_hidden=32, n_steps=1, step_size=0.5, alpha=0.1),
+    ]
+)
+def test_common_checks(estimator, check):
+    check(estimator)
+
+
+def test_param_validation():
+    check_param_validation("GiantStepRegressor", GiantStepRegressor())
+
+
+def _data(n=120, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _readout_features(model, X):
+    net = model.network_
+    hidden = net.hidden(X)
+    if net.linear_coef is None:
+        return hidden
+    return np.hstack([hidden, X / np.sqrt(X.shape[1])])
+
+
+@pytest.mark.parametrize("linear_readout", [True, False])
+def test_readout_equals_sklearn_ridge(linear_readout):
+    X, y = _data()
+    y = 50 + 7 * y  # non-centred, large-scale targets
+    w = np.random.default_rng(1).uniform(0.5, 2, size=len(y))
+    model = GiantStepRegressor(
+        n_hidden=24,
+        n_steps=1,
+        step_size=0.5,
+        alpha=0.03,
+        linear_readout=linear_readout,
+        random_state=0,
+    ).fit(X, y, sample_weight=w)
+    phi = _readout_features(model, X)
+    ref = Ridge(alpha=0.03 * w.sum()).fit(phi, y, sample_weight=w)
+    assert_allclose(model.predict(X), ref.predict(phi), rtol=1e-9)
+    coef = model.network_.coef.ravel()
+    if linear_readout:
+        coef = np.concatenate([coef, model.network_.linear_coef.ravel() * np.sqrt(X.shape[1])])
+    assert_allclose(coef, ref.coef_, rtol=1e-7, atol=1e-10)
+
+
+def test_auto_alpha_equals_brute_force_leave_one_out():
+    X, y = _data(n=40)
+    model = GiantStepRegressor(n_hidden=16, n_steps=0, random_state=0).fit(X, y)
+    phi = _readout_features(model, X)
+    n = len(y)
+    y_std = (y - y.mean()) / y.std()  # the estimator's internal (scale-free) targets
+    brute = []
+    for alpha in model.alpha_grid_:
+        errs = []
+        for i in range(n):
+            keep = np.arange(n) != i
+            # the normalized penalty alpha * S is Ridge's alpha * n on every refit
+            fit = Ridge(alpha=alpha * n).fit(phi[keep], y_std[keep])
+            errs.append((y_std[i] - fit.predict(phi[i : i + 1])[0]) ** 2)
+        brute.append(np.mean(errs))
+    assert_allclose(model.loo_mse_, brute, rtol=1e-6)
+    assert model.alpha_ == model.alpha_grid_[int(np.argmin(brute))]
+
+
+def test_pipeline_and_grid_search_over_user_hyperparameters():
+    X, y = _data(n=200)
+    pipe = make_pipeline(StandardScaler(), GiantStepRegressor(n_steps=1, random_state=0))
+    grid = {
+        "giantstepregressor__batch_size": [50, 150],
+        "giantstepregressor__step_size": [0.0, 1.0],
+        "giantstepregressor__n_hidden": [16, 64],
+        "giantstepregressor__alpha": [1e-3, "auto"],
+    }
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 16 and np.all(np.isfinite(scores))
+    assert search.best_score_ == scores.max()
+    assert (
+        search.best_estimator_[-1].get_params()["n_hidden"]
+        == search.best_params_["giantstepregressor__n_hidden"]
+    )
+    # the search finds a model clearly better than predicting the mean
+    assert search.score(X, y) > 0.5
+
+
+def test_single_index_alignment_rises_with_samples_and_step_beats_random_features():
+    d, p = 64, 256
+    align = []
+    for ratio in (1, 4, 16):
+        X, y, U = make_single_index(ratio * d, d, link="relu", random_state=1)
+        model = GiantStepRegressor(
+            n_hidden=p, n_steps=1, step_size=1.0, alpha=1e-3, random_state=0, **PAPER
+        ).fit(X, y)
+        align.append(rms(alignment(model, U)))
+        # one giant step is a rank-one spike
+        svals = model.history_[0].update_singular_values
+        assert svals[0] > 3 * svals[1]
+    assert align[0] < align[1] < align[2]
+    assert align[0] > 2 / np.sqrt(d) and align[2] > 0.7
+    X_test, y_test, _ = make_single_index(4000, d, link="relu", random_state=1)
+    mse = {}
+    for c in (0.0, 1.0):
+        model = GiantStepRegressor(
+            n_hidden=p, n_steps=1, step_size=c, alpha=1e-3, random_state=0, **PAPER
+        ).fit(X, y)
+        mse[c] = np.mean((model.predict(X_test) - y_test) ** 2)
+    assert mse[1.0] < 0.5 * mse[0.0]
+
+
+def test_staircase_second_step_learns_second_direction_but_not_for_control():
+    d, p = 128, 256
+    n = 4 * d
+    curves = {}
+    for target in ("T2", "T2prime"):
+        X, y, U = make_multi_index(4 * n, d, target=target, random_state=2)
+        # T2 = u / sqrt(2) + u v with u, v the sum and difference directions: one step
+        # learns u; v is reachable from u (a staircase). In T2' v only enters as v**2.
+        v_perp = (U[0] - U[1]) / np.sqrt(2)
+        curve = []
+        for steps in range(5):
+            model = GiantStepRegressor(
+                n_hidden=p,
+                n_steps=steps,
+                batch_size=n,
+                step_size=1.0,
+                alpha=1e-3,
+                random_state=0,
+                **PAPER,
+            ).fit(X, y)
+            assert model.n_iter_ == steps and all(r.fresh_batch for r in model.history_)
+            curve.append(rms(alignment(model, v_perp)))
+        curves[target] = curve
+    t2, control = curves["T2"], curves["T2prime"]
+    assert t2[1] < t2[2] < t2[3] < t2[4]
+    assert t2[4] > 2 * control[4]
+    assert control[4] < 2.5 / np.sqrt(d)
+
+
+def test_chunk_size_does_not_change_the_result():
+    X, y = _data(n=300)
+    params = dict(n_hidden=40, n_steps=2, random_state=0)
+    ref = GiantStepRegressor(**params).fit(X, y)
+    with config_context(working_memory=0.01):  # a few rows per chunk
+        small = GiantStepRegressor(**params).fit(X, y)
+    assert small.step_size_ == ref.step_size_
+    assert_allclose(small.network_.weights, ref.network_.weights, rtol=1e-9, atol=1e-12)
+    assert_allclose(small.predict(X), ref.predict(X), rtol=1e-8)
+
+
+def test_deterministic_for_fixed_seed():
+    X, y = _data()
+    a = GiantStepRegressor(n_hidden=32, random_state=3).fit(X, y).predict(X)
+    b = GiantStepRegressor(n_hidden=32, random_state=3).fit(X, y).predict(X)
+    c = GiantStepRegressor(n_hidden=32, random_state=4).fit(X, y).predict(X)
+    assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_float32_in_float32_out():
+    X, y = _data()
+    model = GiantStepRegressor(n_hidden=32, random_state=0)
+    p64 = model.fit(X, y).predict(X)
+    p32 = model.fit(X.astype(np.float32), y.astype(np.float32)).predict(X.astype(np.float32))
+    assert p32.dtype == np.float32
+    assert_allclose(p32, p64, rtol=1e-3, atol=1e-3)
+
+
+def test_multi_output_readout_is_per_output():
+    X, y = _data()
+    Y = np.column_stack([y, 3 * X[:, 0] ** 2])
+    params = dict(n_hidden=32, n_steps=0, alpha=0.01, random_state=0)
+    both = GiantStepRegressor(**params).fit(X, Y).predict(X)
+    assert both.shape == (len(y), 2)
+    for k in range(2):
+        single = GiantStepRegressor(**params).fit(X, Y[:, k]).predict(X)
+        assert_allclose(both[:, k], single, rtol=1e-10)
+    # multi-output steps run too, and predictions keep the 2-D shape
+    stepped = GiantStepRegressor(n_hidden=32, n_steps=1, step_size=0.5, random_state=0)
+    assert stepped.fit(X, Y).predict(X).shape == (len(y), 2)
+
+
+@pytest.mark.parametrize("params", [dict(n_steps=0), dict(n_steps=1, step_size=0.7)])
+def test_sample_weights_equal_dropping_and_repeating_rows(params):
+    X, y = _data(n=60)
+    w = np.random.default_rng(0).integers(0, 4, size=60)
+    model = dict(n_hidden=24, random_state=0, **params)
+    weighted = GiantStepRegressor(**model).fit(X, y, sample_weight=w)
+    rep = np.repeat(np.arange(60), w)
+    repeated = GiantStepRegressor(**model).fit(X[rep], y[rep])
+    assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-8, atol=1e-10)
+
+
+def test_warm_start_continues_the_step_schedule():
+    X, y = _data(n=400)
+    params = dict(n_hidden=32, batch_size=100, step_size=0.5, random_state=0)
+    two = GiantStepRegressor(n_steps=2, **params).fit(X, y)
+    warm = GiantStepRegressor(n_steps=1, warm_start=True, **params).fit(X, y)
+    assert warm.n_iter_ == 1
+    warm.fit(X, y)
+    assert warm.n_iter_ == 2 and len(warm.loss_curve_) == 2
+    assert_allclose(warm.network_.weights, two.network_.weights, rtol=1e-10)
+    assert_allclose(warm.predict(X), two.predict(X), rtol=1e-8)
+
+
+def test_n_steps_zero_is_step_size_zero():
+    X, y = _data()
+    a = GiantStepRegressor(n_hidden=32, n_steps=0, random_state=0).fit(X, y)
+    b = GiantStepRegressor(n_hidden=32, n_steps=3, step_size=0.0, random_state=0).fit(X, y)
+    assert a.n_iter_ == 0 and b.n_iter_ == 0
+    assert_allclose(a.predict(X), b.predict(X))
+
+
+def test_auto_step_size_keeps_random_features_on_pure_noise():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = rng.normal(size=300)  # nothing to learn: a step can only overfit
+    model = GiantStepRegressor(n_hidden=64, random_state=0).fit(X, y)
+    assert model.step_size_ == 0.0
+    assert set(model.step_size_scores_) == {0.0, 0.25, 0.5, 1.0, 2.0}
+
+
+def test_auto_step_size_takes_a_step_where_there_is_structure():
+    X, y, _ = make_multi_index(4000, 32, target="T1", noise=0.1, random_state=0)
+    train, test = slice(0, 2000), slice(2000, None)
+    model = GiantStepRegressor(n_hidden=128, random_state=0).fit(X[train], y[train])
+    assert model.step_size_ > 0
+    assert model.step_size_scores_[model.step_size_] < 0.7 * model.step_size_scores_[0.0]
+    random_features = GiantStepRegressor(n_hidden=128, n_steps=0, random_state=0)
+    gain = model.score(X[test], y[test]) - random_features.fit(X[train], y[train]).score(
+        X[test], y[test]
+    )
+    assert gain > 0.1
+
+
+def test_verbose_prints_progress(capsys):
+    X, y = _data()
+    GiantStepRegressor(n_hidden=16, n_steps=2, step_size=0.5, verbose=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert "step 1" in out and "step 2" in out and "loss=" in out
+
+
+def test_divergent_step_size_warns_and_stays_finite():
+    X, y = _data()
+    model = GiantStepRegressor(n_hidden=16, n_steps=3, step_size=1e12, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        model.fit(X, y)
+    assert model.n_iter_ < 3
+    assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_bad_step_size_grid():
+    X, y = _data()
+    with pytest.raises(ValueError, match="step_size_grid"):
+        GiantStepRegressor(step_size_grid=[0.5, -1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="step_size_grid"):
+        GiantStepRegressor(step_size_grid=[]).fit(X, y)
+
+
+def test_feature_names_are_kept_and_checked():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = GiantStepRegressor(n_hidden=16, random_state=0).fit(df, y)
+    assert list(model.feature_names_in_) == ["a", "b", "c", "d"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(df)
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(df.rename(columns={"a": "z"}))
