@@ -156,7 +156,7 @@ class EigenReadout:
 def eigen_readout(stats):
     """Diagonalize the Gram matrix of ``stats`` once (``O(p**3)``)."""
     try:
-        eigenvalues, eigenvectors = linalg.eigh(stats.gram, check_finite=True)
+        eigenvalues, eigenvectors = linalg.eigh(stats.gram, driver="evd", check_finite=True)
     except linalg.LinAlgError:  # pragma: no cover - eigh failing on a symmetric PSD matrix
         u, s, _ = linalg.svd(stats.gram, lapack_driver="gesvd")
         eigenvalues, eigenvectors = s[::-1], u[:, ::-1]
