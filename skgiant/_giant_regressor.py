@@ -21,6 +21,7 @@ from ._giant import (
     init_first_layer,
     learning_rate,
 )
+from ._memory import require_memory
 from ._network import TwoLayerNetwork
 from ._ridge import eigen_readout, gram_statistics, loo_mse, ridge_coef, solve_readout
 
@@ -160,6 +161,17 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     AlternatingOLSReLURegressor : exact alternating layer-wise least squares.
     sklearn.neural_network.MLPRegressor : the same network trained by SGD/Adam/L-BFGS.
 
+    Notes
+    -----
+    The authors' one-step protocol (ReLU, no biases, ``W ~ N(0, 1/d)``, frozen ``a``,
+    ``eta = 10 sqrt(n p)``, labels with their mean and linear part removed, ridge ``lambda``
+    on un-normalized sums of features ``act(XW^T)/sqrt(p)``) is
+    ``GiantStepRegressor(n_steps=1, step_size=10 * sqrt(d / p), bias_scale=0,
+    remove_linear=True, alpha=lambda / n)``; ``linear_readout=False`` drops the linear
+    term from the readout, which the authors add back with its fixed estimate. Remaining
+    differences: the readout here has an unpenalized intercept and ``a = +-1/sqrt(p)``
+    signs instead of Gaussian ``a``.
+
     References
     ----------
     Y. Dandi, F. Krzakala, B. Loureiro, L. Pesce, L. Stephan, "How Two-Layer Neural
@@ -274,6 +286,13 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 f"warm_start: y has {Y.shape[1]} outputs but the fitted model has "
                 f"{self.second_layer_.shape[1]}."
             )
+        n_readout = self.n_hidden + (d if self.linear_readout else 0)
+        require_memory(
+            8 * (3 * n_readout**2 + 3 * min(n, _LOO_MAX_ROWS) * n_readout),
+            f"The readout of n_hidden={self.n_hidden} units (a {n_readout} x {n_readout} "
+            "Gram matrix and its eigenvectors)",
+            "Lower n_hidden.",
+        )
         rng = check_random_state(self.random_state)
         y_mean, y_scale = standardize_targets(Y, sw)
         Yt = (Y - y_mean) / y_scale

@@ -300,3 +300,9 @@ def test_feature_names_are_kept_and_checked():
         model.predict(df)
     with pytest.raises(ValueError, match="feature names"):
         model.predict(df.rename(columns={"a": "z"}))
+
+
+def test_too_wide_for_memory_is_refused_before_allocating():
+    X, y = _data(n=20)
+    with pytest.raises(MemoryError, match="GiB.*Lower n_hidden"):
+        GiantStepRegressor(n_hidden=2_000_000).fit(X, y)
