@@ -45,3 +45,21 @@ def machine_summary():
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas}"
     )
+
+
+def median_time(func, repeats=3):
+    """Median wall time in seconds of ``repeats`` calls of ``func()``."""
+    times = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - tic)
+    return float(np.median(times))
+
+
+def load_summary():
+    """The 1, 5 and 15 minute load averages (other processes skew timings)."""
+    try:
+        return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:  # pragma: no cover - not available on every platform
+        return "load average unavailable"

@@ -14,10 +14,10 @@ import json
 import sys
 
 import numpy as np
+from _common import dev_splits, machine_summary, pin_threads, timed_fit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _common import dev_splits, machine_summary, pin_threads, timed_fit
 from skgiant import GiantStepRegressor
 
 CONFIGS = {
@@ -30,6 +30,9 @@ CONFIGS = {
     "no-linear-readout": {"linear_readout": False, "remove_linear": False},
     "half-random": {"random_fraction": 0.5},
     "cap-1": {"max_row_move": 1.0},
+    "width-256": {"n_hidden": 256},
+    "width-1024": {"n_hidden": 1024},
+    "width-1024-no-steps": {"n_hidden": 1024, "n_steps": 0},
 }
 
 
@@ -41,11 +44,12 @@ def main(argv=None):
     )
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
     parser.add_argument("--set", default="{}", help="JSON of parameters applied to all configs")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args(argv)
     base = json.loads(args.set)
     print(machine_summary())
     print(f"base parameters: {base or 'defaults'}; seeds 0..{args.seeds - 1}")
-    with pin_threads():
+    with pin_threads(args.threads):
         rows = []
         for name in args.datasets:
             for label in args.configs:

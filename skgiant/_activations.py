@@ -9,6 +9,8 @@ def _relu(z, slope=0.0):
 
 
 def _relu_grad(z, slope=0.0):
+    if not slope:
+        return (z > 0).astype(z.dtype)
     return np.where(z > 0, 1.0, slope)
 
 

