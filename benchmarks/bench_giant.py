@@ -55,14 +55,15 @@ from sklearn.preprocessing import StandardScaler
 from skgiant import GiantStepRegressor
 from skgiant.datasets import make_multi_index, make_single_index
 
-WIDTH = 512
+#: Width of every model: the estimator's default.
+WIDTH = GiantStepRegressor().n_hidden
 DEV_SETS = ["diabetes", "friedman1", "weather", "deliveries"]
 SYNTHETIC_SETS = ["T1", "T2", "relu"]
 SYNTHETIC_D = 64
 RIDGE_ALPHAS = np.logspace(-6, 3, 19)
 
 GIANT, FIXED, RF = "GiantStep", "GiantStep(c=0.5)", "RF (n_steps=0)"
-ADAM, LBFGS = "MLP(adam)", "MLP(lbfgs)"
+ADAM, LBFGS, ADAM100 = "MLP(adam)", "MLP(lbfgs)", "MLP(adam, 100 units)"
 
 
 def models(d):
@@ -82,6 +83,8 @@ def models(d):
         LBFGS: MLPRegressor(
             hidden_layer_sizes=(WIDTH,), solver="lbfgs", max_iter=200, random_state=0
         ),
+        # scikit-learn's default MLP, what users reach for first
+        ADAM100: MLPRegressor(random_state=0),
         "RBFSampler+RidgeCV": make_pipeline(
             RBFSampler(gamma=gamma, n_components=WIDTH, random_state=0),
             RidgeCV(alphas=RIDGE_ALPHAS),

@@ -8,7 +8,14 @@
 
 __version__ = "0.1.0.dev0"
 
-from . import datasets
+from . import datasets, diagnostics
+from ._alternating_regressor import AlternatingOLSReLURegressor
 from ._giant_regressor import GiantStepRegressor
 
-__all__ = ["GiantStepRegressor", "datasets", "__version__"]
+__all__ = [
+    "AlternatingOLSReLURegressor",
+    "GiantStepRegressor",
+    "datasets",
+    "diagnostics",
+    "__version__",
+]

@@ -45,8 +45,10 @@ def compare(name, *, seed=0, out=sys.stdout):
     X, y, _ = load_dev_dataset(name)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
     X_tr, y_tr = X_tr[:_MAX_TRAIN], y_tr[:_MAX_TRAIN]
-    print(f"\n{name}: {len(X_tr)} training rows, {len(X_te)} test rows, {X.shape[1]} features",
-          file=out)
+    print(
+        f"\n{name}: {len(X_tr)} training rows, {len(X_te)} test rows, {X.shape[1]} features",
+        file=out,
+    )
     print(f"  {'model':34s} {'test R2':>8s} {'fit (s)':>8s}", file=out)
     rows = []
     for label, model in _models(X.shape[1], seed).items():
@@ -69,7 +71,10 @@ def main(argv=None):
         "test R² and fit time.",
     )
     parser.add_argument(
-        "--datasets", nargs="+", choices=DEV_DATASETS, default=None,
+        "--datasets",
+        nargs="+",
+        choices=DEV_DATASETS,
+        default=None,
         help="data sets to use (default: every one whose package is installed)",
     )
     parser.add_argument("--seed", type=int, default=0, help="split and model seed")

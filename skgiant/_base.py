@@ -1,7 +1,7 @@
 """What both estimators share: input validation, target scaling and prediction."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight

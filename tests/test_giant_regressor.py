@@ -11,7 +11,6 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skgiant import GiantStepRegressor
 from skgiant.datasets import make_multi_index, make_single_index
@@ -23,20 +22,6 @@ PAPER = dict(bias_scale=0.0, remove_linear=False, linear_readout=False, symmetri
 
 def rms(v):
     return float(np.sqrt(np.mean(np.square(v))))
-
-
-@parametrize_with_checks(
-    [
-        GiantStepRegressor(n_hidden=32),
-        GiantStepRegressor(n_hidden=32, n_steps=1, step_size=0.5, alpha=0.1),
-    ]
-)
-def test_common_checks(estimator, check):
-    check(estimator)
-
-
-def test_param_validation():
-    check_param_validation("GiantStepRegressor", GiantStepRegressor())
 
 
 def _data(n=120, d=4, seed=0):

@@ -1,0 +1,244 @@
+"""Tests of the pure alternating least-squares solver against independent computations."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.linear_model import Ridge
+
+from skgiant import _alternating as alt
+from skgiant import _memory
+
+
+def _problem(n=80, d=3, m=1, slope=0.0, seed=0, chunk=None, weights=True):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Y = np.sin(X @ rng.normal(size=(d, m))) + 0.1 * rng.normal(size=(n, m))
+    w = rng.uniform(0.2, 3.0, size=n) if weights else np.ones(n)
+    return alt.Problem(alt.add_ones(X), Y, w, slope, chunk)
+
+
+def _network(problem, p, seed=1):
+    rng = np.random.default_rng(seed)
+    d1, m = problem.X1.shape[1], problem.Y.shape[1]
+    return rng.normal(size=(p, d1)), rng.normal(size=(p, m)), rng.normal(size=m)
+
+
+def _explicit_design(problem, active, beta):
+    """Z stacked over outputs, built entry by entry from the definition."""
+    n, d1 = problem.X1.shape
+    p, m = beta.shape
+    S = np.where(active, 1.0, problem.slope)
+    Z = np.zeros((m, n, p * d1))
+    for k in range(m):
+        for j in range(p):
+            for a in range(d1):
+                Z[k, :, j * d1 + a] = beta[j, k] * S[:, j] * problem.X1[:, a]
+    return Z
+
+
+def _lstsq_step(problem, active, W, beta, b0, alpha, mu):
+    """argmin (1/S) sum_i w_i ||y_i - b0 - Z_i t||^2 + alpha ||t||^2 + mu ||t - vec W||^2."""
+    Z = _explicit_design(problem, active, beta)
+    root = np.sqrt(problem.weight / problem.weight.sum())
+    P = Z.shape[2]
+    A = [Z[k] * root[:, None] for k in range(Z.shape[0])]
+    b = [(problem.Y[:, k] - b0[k]) * root for k in range(Z.shape[0])]
+    A += [np.sqrt(alpha) * np.eye(P), np.sqrt(mu) * np.eye(P)]
+    b += [np.zeros(P), np.sqrt(mu) * W.ravel()]
+    return np.linalg.lstsq(np.vstack(A), np.concatenate(b), rcond=None)[0].reshape(W.shape)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+@pytest.mark.parametrize("mu", [0.0, 0.3])
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_dense_hidden_solve_equals_lstsq(m, slope, mu, chunk):
+    problem = _problem(m=m, slope=slope, chunk=chunk)
+    W, beta, b0 = _network(problem, p=5)
+    active = alt.activation_pattern(problem, W)
+    sol = alt.solve_hidden_dense(problem, active, W, beta, b0, 0.01, mu)
+    assert sol.method == "cholesky"
+    assert_allclose(sol.W, _lstsq_step(problem, active, W, beta, b0, 0.01, mu), atol=1e-9)
+
+
+def test_normal_operators_equal_explicit_design():
+    problem = _problem(m=2, slope=0.1, chunk=9)
+    W, beta, _ = _network(problem, p=4)
+    active = alt.activation_pattern(problem, W)
+    Z = _explicit_design(problem, active, beta)
+    w = problem.weight / problem.weight.sum()
+    M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(Z.shape[0]))
+    assert_allclose(alt.dense_normal_matrix(problem, active, beta), M, atol=1e-12)
+    assert_allclose(alt.normal_diagonal(problem, active, beta).ravel(), np.diag(M), atol=1e-12)
+    V = np.random.default_rng(3).normal(size=W.shape)
+    assert_allclose(alt.normal_matvec(problem, active, beta, V).ravel(), M @ V.ravel(), atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+@pytest.mark.parametrize("mu", [0.0, 0.5])
+def test_matrix_free_solve_equals_dense(m, mu):
+    problem = _problem(n=120, d=4, m=m, slope=0.05, chunk=13)
+    W, beta, b0 = _network(problem, p=6)
+    active = alt.activation_pattern(problem, W)
+    dense = alt.solve_hidden_dense(problem, active, W, beta, b0, 1e-3, mu)
+    cg = alt.solve_hidden_cg(problem, active, W, beta, b0, 1e-3, mu, rtol=1e-13, max_iter=2000)
+    assert cg.method == "cg" and cg.inner_iter > 0
+    assert_allclose(cg.W, dense.W, rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("solver", ["dense", "cg"])
+def test_surrogate_never_exceeds_previous_loss(seed, solver):
+    problem = _problem(n=60, d=3, seed=seed)
+    W, _, _ = _network(problem, p=8, seed=seed + 10)
+    alpha = [0.0, 1e-3, 0.1][seed % 3]
+    beta, b0 = alt.solve_beta(problem, W, alpha)
+    active = alt.activation_pattern(problem, W)
+    before = alt.evaluate(problem, W, beta, b0, alpha).loss
+    # at the current pattern the surrogate is the true loss (independent evaluation)
+    assert_allclose(alt.surrogate_loss(problem, active, W, beta, b0, alpha), before, rtol=1e-12)
+    for mu in (0.0, 0.1):
+        # even a truncated CG solve (3 iterations) may not raise the surrogate
+        sol = alt.solve_hidden(
+            problem, active, W, beta, b0, alpha + 1e-9, mu, solver=solver, max_iter=3
+        )
+        after = alt.surrogate_loss(problem, active, sol.W, beta, b0, alpha)
+        assert after <= before * (1 + 1e-10)
+
+
+def test_singular_system_falls_back_to_minimum_norm():
+    problem = _problem(n=40, d=2)
+    W, beta, b0 = _network(problem, p=4)
+    beta[1] = 0.0  # unit 1 has a zero Jacobian: M is singular with alpha = mu = 0
+    active = alt.activation_pattern(problem, W)
+    sol = alt.solve_hidden_dense(problem, active, W, beta, b0, 0.0, 0.0)
+    assert sol.method == "eigh"
+    assert np.all(np.isfinite(sol.W))
+    Z = _explicit_design(problem, active, beta)[0] * np.sqrt(problem.weight)[:, None]
+    ref = np.linalg.lstsq(Z, (problem.Y[:, 0] - b0[0]) * np.sqrt(problem.weight), rcond=None)
+    assert_allclose(sol.W.ravel(), ref[0], atol=1e-6)
+
+
+def test_readout_step_equals_sklearn_ridge():
+    problem = _problem(n=70, m=2, slope=0.3)
+    W, _, _ = _network(problem, p=6)
+    beta, b0 = alt.solve_beta(problem, W, 0.05)
+    phi = alt.hidden_features(problem.X1, W, problem.slope)
+    ref = Ridge(alpha=0.05 * problem.weight.sum()).fit(phi, problem.Y, sample_weight=problem.weight)
+    assert_allclose(beta.T, ref.coef_, rtol=1e-8, atol=1e-10)
+    assert_allclose(b0, ref.intercept_, rtol=1e-8, atol=1e-10)
+
+
+def test_rebalance_keeps_function_and_lowers_penalty():
+    problem = _problem(slope=0.1)
+    W, beta, b0 = _network(problem, p=5)
+    beta *= np.array([10.0, 0.1, 1.0, 3.0, 0.01])[:, None]
+    W2, beta2 = alt.rebalance(W, beta)
+    f = alt.hidden_features(problem.X1, W, 0.1) @ beta
+    assert_allclose(alt.hidden_features(problem.X1, W2, 0.1) @ beta2, f, rtol=1e-12)
+    assert_allclose(np.linalg.norm(W2, axis=1), np.linalg.norm(beta2, axis=1), rtol=1e-12)
+    assert alt.penalty(1.0, W2, beta2) <= alt.penalty(1.0, W, beta)
+
+
+def test_one_published_iteration_equals_reference():
+    """max_iter=1, undamped: a dense lstsq W-step between two sklearn Ridge readouts."""
+    problem = _problem(n=90, d=3, weights=False)
+    W0, _, _ = _network(problem, p=6)
+    alpha = 1e-3
+    res = alt.fit_alternating(
+        problem, W_init=W0, max_iter=1, alpha=alpha, step_size=1.0, tol=0.0,
+        rebalance_units=False, revive_dead=False,
+    )  # fmt: skip
+
+    def ridge(W):
+        phi = alt.hidden_features(problem.X1, W, 0.0)
+        return Ridge(alpha=alpha * len(phi)).fit(phi, problem.Y)
+
+    r0 = ridge(W0)
+    active = alt.hidden_features(problem.X1, W0, 0.0) > 0
+    beta0 = np.reshape(r0.coef_, (-1, W0.shape[0])).T
+    b00 = np.reshape(r0.intercept_, -1)
+    W1 = _lstsq_step(problem, active, W0, beta0, b00, alpha, 0.0)
+    assert_allclose(res.W, W1, rtol=1e-7, atol=1e-9)
+    r1 = ridge(W1)
+    assert_allclose(res.beta.T, np.reshape(r1.coef_, (-1, 6)), rtol=1e-6, atol=1e-8)
+
+
+def _oscillating_problem():
+    # small, noisy, with many units: the undamped recipe flips many activations per step
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 4))
+    y = np.sin(2 * X[:, 0]) * X[:, 1] + 0.5 * rng.normal(size=150)
+    return alt.Problem(alt.add_ones(X), (y - y.mean())[:, None] / y.std(), np.ones(150))
+
+
+def test_safeguarded_iteration_is_monotone_where_published_oscillates():
+    problem = _oscillating_problem()
+    published = alt.fit_alternating(
+        problem, n_hidden=16, max_iter=30, alpha=1e-3 / 150, step_size=1.0, tol=0.0,
+        init_scale="standard", rebalance_units=False, revive_dead=False,
+    )  # fmt: skip
+    losses = np.array([h["loss"] for h in published.history])
+    assert np.any(np.diff(losses) > 0), "the published recipe should oscillate on this data"
+    for batch_size in (None, 60):
+        safe = alt.fit_alternating(
+            problem, n_hidden=16, max_iter=30, alpha=1e-3 / 150, step_size="auto", tol=0.0,
+            init_scale="standard", batch_size=batch_size,
+        )  # fmt: skip
+        losses = np.array([h["loss"] for h in safe.history])
+        assert np.all(np.diff(losses) <= 0)
+        # every recorded loss is the true loss of an accepted network: recompute the last
+        final = alt.evaluate(problem, safe.W, safe.beta, safe.b0, safe.alpha).loss
+        assert_allclose(final, losses[-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["dense", "cg"])
+def test_fit_is_invariant_to_chunk_size(solver):
+    # CG stops at a residual tolerance; solved to convergence it differs only by rounding
+    kwargs = dict(n_hidden=6, max_iter=5, alpha=1e-3, solver=solver, inner_tol=1e-14)
+    kwargs["max_inner_iter"] = 1000
+    a = alt.fit_alternating(_problem(n=100, chunk=None), **kwargs)
+    b = alt.fit_alternating(_problem(n=100, chunk=7), **kwargs)
+    assert_allclose(a.W, b.W, rtol=1e-8, atol=1e-10)
+    assert_allclose(a.beta, b.beta, rtol=1e-8, atol=1e-10)
+
+
+def test_dead_units_are_revived():
+    problem = _problem(n=80, d=2)
+    W, _, _ = _network(problem, p=6)
+    W[:2, :2] = 0.0
+    W[:2, 2] = -5.0  # never active
+    res = alt.fit_alternating(problem, W_init=W, max_iter=3, alpha=1e-3, tol=0.0)
+    assert res.history[0]["dead_units"] == 2
+    assert sum(h["revived"] for h in res.history) >= 1
+    assert res.history[-1]["dead_units"] < 2
+
+
+def test_dense_refuses_matrices_that_do_not_fit(monkeypatch):
+    problem = _problem(n=30, d=3)
+    W, beta, b0 = _network(problem, p=4)
+    active = alt.activation_pattern(problem, W)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 1000)
+    with pytest.raises(MemoryError, match="solver='cg'"):
+        alt.solve_hidden_dense(problem, active, W, beta, b0, 0.1)
+    assert alt.choose_solver("auto", 4, 4, 30) == "cg"
+    monkeypatch.undo()
+    assert alt.choose_solver("auto", 4, 4, 30) == "dense"
+    assert alt.choose_solver("auto", 200, 101, 100_000) == "cg"  # P = 20,200
+    assert alt.choose_solver("auto", 32, 37, 7500) == "cg"  # 1e10 flops
+    assert alt.choose_solver("auto", 32, 11, 7500) == "dense"
+
+
+def test_undamped_iteration_stops_when_no_activation_flips():
+    # y = 2 relu(x - 0.2) is exactly a one-unit network; started at the right hyperplane,
+    # the exact W-step keeps the pattern and the iteration stops at once
+    x = np.linspace(-1, 1, 41)[:, None]
+    problem = alt.Problem(alt.add_ones(x), 2 * np.maximum(x - 0.2, 0), np.ones(41))
+    res = alt.fit_alternating(
+        problem, W_init=np.array([[1.0, -0.2]]), max_iter=10, alpha=1e-12, step_size=1.0,
+        tol=0.0, rebalance_units=False, revive_dead=False,
+    )  # fmt: skip
+    assert res.stop_reason == "pattern" and res.n_iter == 1
+    assert res.history[1]["flip_fraction"] == 0.0
+    fitted = alt.hidden_features(problem.X1, res.W, 0.0) @ res.beta + res.b0
+    assert_allclose(fitted, problem.Y, atol=1e-8)

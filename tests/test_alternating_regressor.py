@@ -1,0 +1,183 @@
+"""Tests of AlternatingOLSReLURegressor: scikit-learn citizenship and safeguards."""
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
+
+from skgiant import AlternatingOLSReLURegressor
+
+
+def _data(n=120, d=3, m=None, seed=0, noise=0.2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    f = np.sin(2 * X[:, 0]) * X[:, 1] + np.abs(X[:, 2 % d])
+    if m is not None:
+        f = np.column_stack([f, X[:, 0] ** 2][:m])
+    y = f + noise * rng.normal(size=f.shape)
+    return X, y
+
+
+def test_learns_a_nonlinear_function_beyond_linear_and_random_features():
+    X, y = _data(n=400)
+    X_test, y_test = _data(n=400, seed=1)
+    model = AlternatingOLSReLURegressor(random_state=0).fit(X, y)
+    rf = AlternatingOLSReLURegressor(max_iter=0, random_state=0).fit(X, y)
+    linear = LinearRegression().fit(X, y).score(X_test, y_test)
+    assert model.score(X_test, y_test) > max(rf.score(X_test, y_test), linear) + 0.1
+    assert model.n_iter_ == len(model.loss_curve_) - 1 == len(model.history_) - 1
+
+
+def test_default_loss_is_monotone_where_published_recipe_oscillates():
+    X, y = _data(n=150, d=4, noise=0.5, seed=4)
+    published = AlternatingOLSReLURegressor(
+        n_hidden=16, max_iter=30, step_size=1.0, alpha=1e-3 / len(y), init_scale="standard",
+        tol=0.0, rebalance=False, revive_dead_units=False, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        published.fit(X, y)
+    assert np.any(np.diff(published.loss_curve_) > 0)
+    safe = AlternatingOLSReLURegressor(n_hidden=16, max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        safe.fit(X, y)
+    assert np.all(np.diff(safe.loss_curve_) <= 0)
+    assert safe.loss_curve_[-1] < safe.loss_curve_[0]
+    # the recorded loss is the true penalized loss of the returned model: recompute it
+    Xs = (X - X.mean(0)) / X.std(0)
+    ys = (y - y.mean()) / y.std()
+    net = safe.network_
+    W = np.column_stack([net.weights * X.std(0), net.bias + net.weights @ X.mean(0)])
+    beta = net.coef / y.std()
+    resid = ys - (
+        np.maximum(Xs @ W[:, :-1].T + W[:, -1], 0) @ beta[:, 0]
+        + net.intercept[0] / y.std()
+        - y.mean() / y.std()
+    )
+    loss = np.mean(resid**2) + safe.alpha_ * (np.sum(W**2) + np.sum(beta**2))
+    assert_allclose(loss, safe.loss_curve_[-1], rtol=1e-8)
+
+
+def test_results_are_invariant_to_chunk_size():
+    X, y = _data(n=200)
+    kwargs = dict(n_hidden=8, max_iter=5, tol=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = AlternatingOLSReLURegressor(**kwargs).fit(X, y).predict(X)
+        with sklearn.config_context(working_memory=0.002):  # a few rows per chunk
+            small = AlternatingOLSReLURegressor(**kwargs).fit(X, y).predict(X)
+    assert_allclose(small, ref, rtol=1e-8, atol=1e-10)
+
+
+def test_sample_weights_equal_row_repetition():
+    X, y = _data(n=60, m=2)
+    weights = np.random.default_rng(0).integers(0, 4, size=len(y))
+    kwargs = dict(n_hidden=8, max_iter=8, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = AlternatingOLSReLURegressor(**kwargs).fit(X, y, sample_weight=weights)
+        repeated = AlternatingOLSReLURegressor(**kwargs).fit(
+            np.repeat(X, weights, axis=0), np.repeat(y, weights, axis=0)
+        )
+    assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-7, atol=1e-9)
+
+
+def test_float32_and_multioutput():
+    X, y = _data(n=100, m=2)
+    model = AlternatingOLSReLURegressor(n_hidden=8, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pred32 = model.fit(X.astype(np.float32), y).predict(X.astype(np.float32))
+        pred64 = model.fit(X, y).predict(X)
+    assert pred32.dtype == np.float32 and pred32.shape == (100, 2)
+    assert_allclose(pred32, pred64, rtol=1e-3, atol=1e-3)
+
+
+def test_deterministic_given_random_state():
+    X, y = _data()
+    a = AlternatingOLSReLURegressor(random_state=3).fit(X, y).predict(X)
+    b = AlternatingOLSReLURegressor(random_state=3).fit(X, y).predict(X)
+    assert_array_equal(a, b)
+
+
+def test_convergence_warning_only_when_still_improving():
+    X, y = _data()
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        AlternatingOLSReLURegressor(max_iter=2, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = AlternatingOLSReLURegressor(max_iter=200, tol=1e-3, random_state=0).fit(X, y)
+    assert model.n_iter_ < 200 and model.stop_reason_ in ("tol", "no_decrease")
+
+
+def test_early_stopping_keeps_best_iterate():
+    X, y = _data(n=300, noise=0.5)
+    model = AlternatingOLSReLURegressor(
+        n_hidden=32, max_iter=40, early_stopping=True, n_iter_no_change=3, random_state=0
+    ).fit(X, y)
+    scores = model.validation_scores_
+    assert model.best_iter_ == int(np.nanargmin(scores))
+    assert model.n_iter_ <= 40
+
+
+@pytest.mark.parametrize("solver", ["dense", "cg"])
+def test_batch_size_runs_monotone(solver):
+    X, y = _data(n=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AlternatingOLSReLURegressor(
+            n_hidden=8, batch_size=50, max_iter=10, solver=solver, random_state=0
+        ).fit(X, y)
+    assert np.all(np.diff(model.loss_curve_) <= 0)
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+
+
+def test_verbose_prints_diagnostics(capsys):
+    X, y = _data(n=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        AlternatingOLSReLURegressor(n_hidden=4, max_iter=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "iter   1" in out and "flips" in out and "surrogate" in out
+
+
+def test_numerical_trouble_gives_finite_model():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 1))
+    X = np.hstack([x, x, x * 1e8])  # collinear, badly scaled
+    y = 1e12 * np.sin(x[:, 0])
+    model = AlternatingOLSReLURegressor(
+        n_hidden=16, alpha=0.0, step_size=1.0, init_scale="standard", tol=0.0, max_iter=5,
+        rebalance=False, revive_dead_units=False,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.predict(X)))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "match"),
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]), np.ones(3), "NaN"),
+        (np.ones((3, 2)), np.array([1.0, np.inf, 2.0]), "infinity"),
+        (np.ones((1, 2)), np.ones(1), "1 sample"),
+        (np.ones((3, 2)), np.ones(4), "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_input_raises_value_error(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        AlternatingOLSReLURegressor().fit(X, y)
+
+
+def test_predict_rejects_wrong_number_of_features():
+    X, y = _data(n=40)
+    model = AlternatingOLSReLURegressor(n_hidden=4, max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :2])

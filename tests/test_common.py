@@ -1,0 +1,80 @@
+"""scikit-learn's common estimator checks for every public estimator, in one place.
+
+Expected failures are listed here with the reason; everything else must pass.
+"""
+
+import functools
+import os
+import subprocess
+import sys
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    check_sample_weight_equivalence_on_dense_data,
+    parametrize_with_checks,
+)
+
+from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
+
+# the matrix-free hidden-layer solve of the alternating estimator
+MATRIX_FREE = dict(n_hidden=8, solver="cg", negative_slope=0.1, init_scale="standard", alpha=0.01)
+
+ESTIMATORS = [
+    GiantStepRegressor(n_hidden=32),
+    GiantStepRegressor(n_hidden=32, n_steps=1, step_size=0.5, alpha=0.1),
+    AlternatingOLSReLURegressor(),
+    AlternatingOLSReLURegressor(**MATRIX_FREE),
+]
+
+
+def expected_failed_checks(estimator):
+    """Checks an estimator is known to fail, with the reason."""
+    if (
+        isinstance(estimator, AlternatingOLSReLURegressor)
+        and estimator.solver == "cg"
+        and estimator.inner_tol > 1e-10
+    ):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "The matrix-free solve stops at a relative residual of inner_tol (1e-6); "
+                "weighted and repeated rows give the same normal equations only up to "
+                "rounding, which moves where conjugate gradients stops, and the "
+                "non-smooth alternating iteration amplifies the difference. Solved "
+                "tightly the check passes (test_matrix_free_weight_equivalence_when_tight)."
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_common_checks(estimator, check):
+    func, keywords = check, {}
+    while isinstance(func, functools.partial):
+        keywords = {**func.keywords, **keywords}
+        func = func.func
+    if func.__name__ == "check_array_api_input":
+        # scikit-learn skips this check unless SCIPY_ARRAY_API=1 is set before scipy is
+        # imported, so run it in a fresh interpreter that sets it
+        name = type(estimator).__name__
+        code = (
+            "from numpy import inf, nan\n"
+            "from sklearn.utils.estimator_checks import check_array_api_input\n"
+            f"from skgiant import {name}\n"
+            f"check_array_api_input({name!r}, {estimator!r}, **{keywords!r})\n"
+        )
+        env = {**os.environ, "SCIPY_ARRAY_API": "1", "OPENBLAS_NUM_THREADS": "1"}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return
+    check(estimator)
+
+
+@pytest.mark.parametrize("Estimator", [GiantStepRegressor, AlternatingOLSReLURegressor])
+def test_param_validation(Estimator):
+    check_param_validation(Estimator.__name__, Estimator())
+
+
+def test_matrix_free_weight_equivalence_when_tight():
+    estimator = AlternatingOLSReLURegressor(**MATRIX_FREE, inner_tol=1e-12, max_inner_iter=1000)
+    check_sample_weight_equivalence_on_dense_data(type(estimator).__name__, estimator)
