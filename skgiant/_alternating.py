@@ -42,6 +42,7 @@ from ._chunks import chunk_n_rows, row_slices
 from ._memory import require_memory
 from ._ridge import (
     LinAlgConditionWarning,
+    best_penalty_index,
     eigen_readout,
     gram_statistics,
     loo_mse,
@@ -145,7 +146,7 @@ class Evaluation:
 
     mse: float  # (1/S) sum_i w_i ||y_i - f_i||**2
     loss: float  # mse + penalty
-    flip_fraction: float  # fraction of (row, unit) pairs whose pattern differs from ref
+    flip_fraction: float  # weighted fraction of (row, unit) pairs whose pattern changed
     active_mass: np.ndarray  # (p,) weighted fraction of rows on which each unit is active
 
 
@@ -166,10 +167,12 @@ def evaluate(problem, W, beta, b0, alpha, reference=None):
         total += float(w @ np.einsum("ij,ij->i", resid, resid))
         active_mass += w @ active
         if reference is not None:
-            flips += int(np.count_nonzero(active != reference[rows]))
+            # weighted, like everything else: a zero-weight row must not count (the
+            # "pattern" stop tests flips == 0), and weight k counts as k copies
+            flips += float(w @ np.count_nonzero(active != reference[rows], axis=1))
     S = problem.weight_sum
     mse = total / S
-    denom = max(problem.n * W.shape[0], 1)
+    denom = max(S * W.shape[0], np.finfo(float).tiny)
     return Evaluation(mse, mse + penalty(alpha, W, beta), flips / denom, active_mass / S)
 
 
@@ -445,7 +448,7 @@ def select_alpha(problem, W, alphas=AUTO_ALPHAS, rng=None):
         positive = np.sort(rng.choice(positive, LOO_MAX_ROWS, replace=False))
     phi = hidden_features(problem.X1[positive], W, problem.slope)
     errors = loo_mse(eig, phi, problem.Y[positive], problem.weight[positive], alphas)
-    alpha = float(np.asarray(alphas)[int(np.argmin(errors))])
+    alpha = float(np.asarray(alphas)[best_penalty_index(errors)])
     beta, b0 = ridge_coef(eig, alpha)
     return alpha, beta, b0
 
@@ -455,11 +458,14 @@ def rebalance(W, beta):
 
     The network is unchanged (leaky ReLU is positively homogeneous) and the penalty
     ``||w_j||**2 + ||beta_j||**2`` can only go down (to ``2 |w_j| |beta_j|``). Units with
-    a zero row or zero readout are left alone.
+    a zero row or a zero readout (up to rounding, as in :func:`dead_units`) are left
+    alone: shrinking a dead unit's row by ``sqrt(1e-15)`` or not, depending on whether
+    rounding left its readout at 0 or 1e-15, would change the penalty and with it the
+    rest of the fit.
     """
     wn = np.linalg.norm(W, axis=1)
     bn = np.linalg.norm(beta, axis=1)
-    ok = (wn > 0) & (bn > 0)
+    ok = (wn > 0) & (bn > _zero_readout(bn))
     c = np.ones_like(wn)
     c[ok] = np.sqrt(bn[ok] / wn[ok])
     return W * c[:, None], beta / c[:, None]
@@ -469,8 +475,12 @@ def dead_units(active_mass, W, beta):
     """Boolean mask of units that cannot learn: never active, or zero row or readout."""
     wn = np.linalg.norm(W, axis=1)
     bn = np.linalg.norm(beta, axis=1)
-    tiny = 1e-10 * max(float(bn.max(initial=0.0)), np.finfo(float).tiny)
-    return (active_mass <= 0) | (wn == 0) | (bn <= tiny)
+    return (active_mass <= 0) | (wn == 0) | (bn <= _zero_readout(bn))
+
+
+def _zero_readout(readout_norms):
+    """Readout norms at or below this are zero up to rounding."""
+    return 1e-10 * max(float(readout_norms.max(initial=0.0)), np.finfo(float).tiny)
 
 
 def init_weights(rng, p, d, init_scale):
@@ -610,6 +620,13 @@ def fit_alternating(
     rng = np.random.default_rng(0) if rng is None else rng
     t0 = time.perf_counter()
     d = problem.X1.shape[1] - 1
+    p = n_hidden if W_init is None else W_init.shape[0]
+    require_memory(
+        8 * 3 * p * p + 2 * problem.n * p,
+        f"The readout of n_hidden={p} units (a {p} x {p} Gram matrix and its "
+        f"eigenvectors) and the {problem.n} x {p} activation patterns",
+        "Lower n_hidden (or fit on fewer rows).",
+    )
     W = init_weights(rng, n_hidden, d, init_scale) if W_init is None else W_init.copy()
     notes = []
 

@@ -8,7 +8,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._alternating import Problem, add_ones, fit_alternating
-from ._base import TwoLayerRegressorBase, standardize_targets, validate_fit_data
+from ._base import (
+    TwoLayerRegressorBase,
+    standardize_targets,
+    validate_fit_data,
+    warn_dead_units,
+    weighted_mean_and_scale,
+)
 from ._compat import Interval, StrOptions, _fit_context
 from ._network import TwoLayerNetwork
 from ._ridge import LinAlgConditionWarning
@@ -74,10 +80,10 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         ``early_stopping``. With ``step_size=1.0`` the fit also stops when a step
         changes no activation (the exact optimum of the current linear region).
         0 (with a damped step) runs all ``max_iter`` iterations.
-    init_scale : {"fan_in", "standard"} or float > 0, default="fan_in"
+    init_scale : {"fan_in", "standard"} or float in [1e-6, 1e6], default="fan_in"
         First-layer initialization (on standardized inputs). ``"fan_in"``: input weights
         N(0, 1/n_features), biases N(0, 1). ``"standard"``: all entries N(0, 1), as
-        published. A float ``s``: all entries N(0, s**2).
+        published. A float ``s`` in ``[1e-6, 1e6]``: all entries N(0, s**2).
     solver : {"auto", "dense", "cg"}, default="auto"
         Hidden-layer solve. ``"dense"`` forms the ``P x P`` normal equations,
         ``P = n_hidden * (n_features + 1)`` (``O(n P**2)`` time, ``8 P**2`` bytes; a
@@ -127,7 +133,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         and after each iteration; non-increasing when ``step_size="auto"``.
     history_ : list of dict
         Per-iteration diagnostics: ``loss``, ``mse`` (unpenalized), ``surrogate`` (the
-        fixed-pattern loss of the hidden-layer solve), ``flip_fraction`` (share of
+        fixed-pattern loss of the hidden-layer solve), ``flip_fraction`` (weighted share of
         activations that changed), ``logdet`` (of the damped normal matrix; NaN for the
         matrix-free solve), ``dead_units``, ``revived``, ``accepted``, ``step``,
         ``damping``, ``method``, ``inner_iter``, ``val_mse``, ``time`` (seconds).
@@ -178,7 +184,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         "tol": [Interval(Real, 0, None, closed="left")],
         "init_scale": [
             StrOptions({"fan_in", "standard"}),
-            Interval(Real, 0, None, closed="neither"),
+            Interval(Real, 1e-6, 1e6, closed="both"),
         ],
         "solver": [StrOptions({"auto", "dense", "cg"})],
         "max_inner_iter": [Interval(Integral, 1, None, closed="left")],
@@ -261,11 +267,8 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
 
         # standardize inputs and targets; fold the scalings into the network afterwards
-        S = sample_weight.sum()
         Xf = np.asarray(X, dtype=np.float64)
-        x_mean = sample_weight @ Xf / S
-        x_scale = np.sqrt(sample_weight @ (Xf - x_mean) ** 2 / S)
-        x_scale[x_scale <= np.finfo(float).eps * np.maximum(np.abs(x_mean), 1.0)] = 1.0
+        x_mean, x_scale = weighted_mean_and_scale(Xf, sample_weight)
         y_mean, y_scale = standardize_targets(Y, sample_weight)
         X1 = add_ones((Xf - x_mean) / x_scale)
         Ys = (Y - y_mean) / y_scale
@@ -323,7 +326,11 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 LinAlgConditionWarning,
                 stacklevel=2,
             )
-        if not result.converged and self.max_iter > 0:
+        # with a constant y (or constant X) the mean is the exact fit: only the penalty
+        # keeps shrinking, so neither convergence nor dead units are worth a warning
+        positive = Xf[sample_weight > 0]
+        informative = bool(np.any(Ys != 0) and np.any(positive != positive[0]))
+        if not result.converged and self.max_iter > 0 and informative:
             warnings.warn(
                 f"AlternatingOLSReLURegressor stopped at max_iter={self.max_iter} while the "
                 f"loss still decreased by more than tol={self.tol:g} per iteration; "
@@ -332,6 +339,15 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 stacklevel=2,
             )
 
+        if informative:
+            warn_dead_units(
+                self,
+                result.history[-1]["dead_units"],
+                self.n_hidden,
+                "Set revive_dead_units=True or lower alpha.",
+                # without revival every dead unit is lost for good: say so
+                limit=None if self.revive_dead_units else 0,
+            )
         d = X1.shape[1] - 1
         weights = W[:, :d] / x_scale
         self.network_ = TwoLayerNetwork(

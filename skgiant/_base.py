@@ -1,7 +1,10 @@
 """What both estimators share: input validation, target scaling and prediction."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
@@ -28,6 +31,12 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples
     )
     if not np.all(np.isfinite(sample_weight)):
         raise ValueError("sample_weight contains NaN or infinity.")
+    with np.errstate(over="ignore"):
+        weight_sum = sample_weight.sum()
+    if not np.isfinite(weight_sum):
+        raise ValueError(
+            "sample_weight sums to infinity in float64; divide the weights by a constant."
+        )
     if np.count_nonzero(sample_weight) < min_samples:
         raise ValueError(
             f"{type(estimator).__name__} needs at least {min_samples} samples with a positive "
@@ -38,14 +47,57 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples
     return X, Y, sample_weight, y_was_1d
 
 
+def weighted_mean_and_scale(A, sample_weight):
+    """Weighted mean and standard deviation of each column of ``A``, overflow-free.
+
+    Only rows with a positive weight count. Each column is divided by its largest absolute
+    value before squaring, so any finite magnitude works (values of 1e200 would overflow
+    ``(A - mean) ** 2``, and values of 1e-200 would underflow it). A column is constant
+    when all its weighted values are equal (its mean is then that value) or when its
+    spread is at the rounding level of its mean, ``scale <= n * eps * |mean|`` (the rule
+    of scikit-learn's ``StandardScaler``); its scale is then 1, so dividing by the scale
+    is always safe. The rule is relative, so tiny but genuine spreads (values of order
+    1e-150) are kept, and rescaling a column never changes whether it counts as constant.
+
+    Returns ``(mean, scale)``, float64 arrays of shape ``(A.shape[1],)``.
+    """
+    positive = sample_weight > 0
+    A = np.asarray(A, dtype=np.float64)[positive]
+    w = sample_weight[positive] / sample_weight[positive].max()
+    w /= w.sum()
+    lo, hi = A.min(axis=0), A.max(axis=0)
+    constant = lo == hi
+    magnitude = np.maximum(np.abs(lo), np.abs(hi))
+    magnitude[constant | (magnitude == 0)] = 1.0
+    Z = A / magnitude
+    mean_z = w @ Z
+    scale = np.sqrt(w @ (Z - mean_z) ** 2) * magnitude
+    mean = mean_z * magnitude
+    mean[constant] = lo[constant]
+    rounding = len(A) * np.finfo(np.float64).eps * np.abs(mean)
+    scale[constant | ~(scale > rounding)] = 1.0
+    return mean, scale
+
+
 def standardize_targets(Y, sample_weight):
     """Weighted mean and scale of each target column (scale 1 for a constant column)."""
-    mean = sample_weight @ Y / sample_weight.sum()
-    var = sample_weight @ (Y - mean) ** 2 / sample_weight.sum()
-    scale = np.sqrt(var)
-    tiny = np.finfo(float).eps * np.maximum(np.abs(mean), 1.0)
-    scale[scale <= tiny] = 1.0
-    return mean, scale
+    return weighted_mean_and_scale(Y, sample_weight)
+
+
+def warn_dead_units(estimator, n_dead, n_hidden, advice, *, limit=None):
+    """Warn when more than ``limit`` (default: half) of the hidden units end up dead.
+
+    A dead unit (a ReLU inactive on every training row, or one with a zero readout) adds
+    nothing to the model; a few are harmless, many mean the fit wasted its width.
+    """
+    if n_dead > (n_hidden / 2 if limit is None else limit):
+        warnings.warn(
+            f"{type(estimator).__name__}: {n_dead} of {n_hidden} hidden units are dead "
+            f"(inactive on every training row or with a zero readout); the fitted model "
+            f"uses only the others. {advice}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 class TwoLayerRegressorBase(RegressorMixin, BaseEstimator):
@@ -65,7 +117,14 @@ class TwoLayerRegressorBase(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        out = self.network_.predict(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            out = self.network_.predict(X)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                "The predictions overflow float64: X has values of magnitude up to "
+                f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
+                "was rescaled for fit."
+            )
         out = out.astype(X.dtype, copy=False)
         return out.ravel() if self._y_was_1d else out
 

@@ -10,7 +10,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._activations import ACTIVATIONS, activation
-from ._base import TwoLayerRegressorBase, standardize_targets, validate_fit_data
+from ._base import (
+    TwoLayerRegressorBase,
+    standardize_targets,
+    validate_fit_data,
+    warn_dead_units,
+    weighted_mean_and_scale,
+)
 from ._chunks import chunk_n_rows
 from ._compat import Interval, StrOptions, _fit_context
 from ._giant import (
@@ -23,7 +29,14 @@ from ._giant import (
 )
 from ._memory import require_memory
 from ._network import TwoLayerNetwork
-from ._ridge import eigen_readout, gram_statistics, loo_mse, ridge_coef, solve_readout
+from ._ridge import (
+    best_penalty_index,
+    eigen_readout,
+    gram_statistics,
+    loo_mse,
+    ridge_coef,
+    solve_readout,
+)
 
 #: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
 _RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
@@ -38,6 +51,9 @@ _SELECTION_MAX_WIDTH = 256
 _MAX_FOLDS = 5
 #: Rows whose norm grows beyond this factor of the initial norm signal a diverging step.
 _DIVERGENCE_FACTOR = 1e6
+#: Inputs must have column spreads above this and magnitudes below its inverse (see
+#: ``_check_input_scale``).
+_INPUT_SCALE_LIMIT = 1e-8
 
 
 class GiantStepRegressor(TwoLayerRegressorBase):
@@ -101,9 +117,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         shaped the features is optimistic. A step is kept only if it beats no step by more
         than one standard error there. These rows still enter the readout.
     bias_scale : float, default=1.0
-        Standard deviation of the random first-layer biases (``>= 0``; 0 = no biases, as in
-        the theory). Biases matter on low-dimensional data, where units without them all
-        cut through the origin.
+        Standard deviation of the random first-layer biases, in ``[0, 1e6]`` (0 = no
+        biases, as in the theory). Biases matter on low-dimensional data, where units
+        without them all cut through the origin.
     remove_linear : bool, default=True
         Subtract a ridge fit of the targets on ``X`` from the labels the steps see (the
         readout still models it through its linear term). One step otherwise spends itself
@@ -205,7 +221,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         "learning_rate_scaling": [StrOptions(set(LEARNING_RATE_SCALINGS))],
         "step_size_grid": ["array-like"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "bias_scale": [Interval(Real, 0, None, closed="left")],
+        "bias_scale": [Interval(Real, 0, 1e6, closed="both")],
         "remove_linear": ["boolean"],
         "linear_readout": ["boolean"],
         "random_fraction": [Interval(Real, 0, 1, closed="both")],
@@ -281,6 +297,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         continuing = self.warm_start and hasattr(self, "network_")
         X, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)
         n, d = X.shape
+        _check_input_scale(X, sw)
         grid = np.asarray(self.step_size_grid, dtype=float).ravel()
         if self.step_size == "auto" and (grid.size == 0 or np.any(~np.isfinite(grid) | (grid < 0))):
             raise ValueError(
@@ -349,6 +366,15 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.n_iter_ = start_step + len(history)
         self.loss_curve_ = [r.batch_loss for r in self.history_]
         self.network_ = self._build_network(W, b, result, d, y_mean, y_scale)
+        rows = X[sw > 0]
+        informative = np.any(Yt != 0) and np.any(rows != rows[0])  # else the mean is exact
+        if self.activation == "relu" and informative:
+            warn_dead_units(
+                self,
+                _count_dead_relus(rows, W, b, chunk),
+                self.n_hidden,
+                "Lower step_size or bias_scale.",
+            )
         return self
 
     def _resolve_batch_size(self, n_pool):
@@ -404,7 +430,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         for c in grid:
             E = np.vstack(errors[c])
             curves[c] = weights @ E / total
-            per_row[c] = E[:, int(np.argmin(curves[c]))]
+            per_row[c] = E[:, best_penalty_index(curves[c])]
         self.step_size_scores_ = {float(c): float(curves[c].min()) for c in grid}
         return float(_one_standard_error_choice(per_row, weights))
 
@@ -457,7 +483,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         eig = eigen_readout(gram_statistics(features, Yt, sw, chunk))
         alphas = _RELATIVE_ALPHAS * max(eig.eigenvalues.mean(), np.finfo(float).tiny)
         scores = loo_mse(eig, features(slice(None)), Yt, sw, alphas)
-        beta, intercept = ridge_coef(eig, alphas[np.argmin(scores)])
+        beta, intercept = ridge_coef(eig, alphas[best_penalty_index(scores)])
         return features(slice(None)) @ beta + intercept
 
     def _take_steps(self, net, c, pool, start_step, *, warn=True):
@@ -487,25 +513,27 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             gradient = None
             if i == 0:  # the first gradient does not depend on the step size: share it
                 gradient = net.first_gradient(rows, self.activation)
-            W_new, b_new, record = giant_step(
-                net.X,
-                net.targets,
-                net.sw,
-                rows,
-                W,
-                b,
-                net.a,
-                eta=eta,
-                act=self.activation,
-                chunk=net.chunk,
-                trainable=net.trainable,
-                max_row_move=self.max_row_move,
-                normalize_rows=self.normalize_rows,
-                step=start_step + i,
-                fresh_batch=fresh,
-                gradient=gradient,
-            )
-            norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
+            # a huge step size overflows here; the divergence test below catches it
+            with np.errstate(over="ignore", invalid="ignore"):
+                W_new, b_new, record = giant_step(
+                    net.X,
+                    net.targets,
+                    net.sw,
+                    rows,
+                    W,
+                    b,
+                    net.a,
+                    eta=eta,
+                    act=self.activation,
+                    chunk=net.chunk,
+                    trainable=net.trainable,
+                    max_row_move=self.max_row_move,
+                    normalize_rows=self.normalize_rows,
+                    step=start_step + i,
+                    fresh_batch=fresh,
+                    gradient=gradient,
+                )
+                norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
             if not np.all(np.isfinite(norms)) or norms.max() > _DIVERGENCE_FACTOR * initial_norm:
                 if not warn:
                     break
@@ -562,7 +590,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         rows = slice(None) if loo_rows is None else loo_rows
         phi = self._features(X[rows], W, b)
         result["loo_curve"] = loo_mse(eig, phi, Yt[rows], sw[rows], alphas)
-        alpha_index = int(np.argmin(result["loo_curve"]))
+        alpha_index = best_penalty_index(result["loo_curve"])
         beta, intercept = ridge_coef(eig, alphas[alpha_index])
         return dict(
             result,
@@ -625,6 +653,42 @@ class _StepProblem:
                 )
             }
         return self._first[key]
+
+
+def _count_dead_relus(X, W, b, chunk):
+    """Units whose pre-activation is non-positive on every row of ``X``."""
+    top = np.full(W.shape[0], -np.inf)
+    for start in range(0, X.shape[0], chunk):
+        z = np.asarray(X[start : start + chunk], dtype=np.float64) @ W.T + b
+        np.maximum(top, z.max(axis=0), out=top)
+    return int(np.count_nonzero(top <= 0))
+
+
+def _check_input_scale(X, sample_weight):
+    """Refuse inputs far from a unit scale, where the giant-step arithmetic breaks down.
+
+    The learning rate, the initialization and the biases assume standardized columns.
+    Columns of magnitude beyond ``1 / _INPUT_SCALE_LIMIT`` swamp the biases and overflow
+    the squared features near 1e150; columns that vary by less than ``_INPUT_SCALE_LIMIT``
+    vanish against the biases (the readout then fits rounding noise). Constant columns
+    of moderate magnitude are fine.
+    """
+    _, scale = weighted_mean_and_scale(X, sample_weight)  # 1 for constant columns
+    magnitude = np.abs(X[sample_weight > 0]).max(axis=0)
+    big = magnitude > 1.0 / _INPUT_SCALE_LIMIT
+    small = scale < _INPUT_SCALE_LIMIT
+    if big.any() or small.any():
+        j = int(np.flatnonzero(big | small)[0])
+        what = (
+            f"values of magnitude {magnitude[j]:.3g}"
+            if big[j]
+            else f"a standard deviation of {scale[j]:.3g}"
+        )
+        raise ValueError(
+            f"GiantStepRegressor needs standardized inputs (its step size, initialization "
+            f"and biases assume columns of order one), but column {j} of X has {what}. "
+            "Rescale X, e.g. make_pipeline(StandardScaler(), GiantStepRegressor())."
+        )
 
 
 def _one_standard_error_choice(per_row_errors, weights):

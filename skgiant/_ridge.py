@@ -82,7 +82,10 @@ def gram_statistics(features, y, sample_weight, chunk):
     """
     n = y.shape[0]
     weight_sum = float(sample_weight.sum())
-    target_mean = sample_weight @ y / weight_sum
+    # work with weights summing to one: the statistics are the same, and products of
+    # huge (or tiny) weights with squared features cannot overflow (or underflow)
+    sample_weight = sample_weight / weight_sum
+    target_mean = sample_weight @ y
     y_centred_w = (y - target_mean) * sample_weight[:, None]
     gram = shift = shifted_sum = cross = None
     for rows in row_slices(n, chunk):
@@ -105,14 +108,13 @@ def gram_statistics(features, y, sample_weight, chunk):
         # upper triangle of shifted^T shifted, in place
         gram = dsyrk(1.0, shifted.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
     gram = np.triu(gram) + np.triu(gram, 1).T
-    gram -= np.outer(shifted_sum, shifted_sum) / weight_sum
-    gram /= weight_sum
+    gram -= np.outer(shifted_sum, shifted_sum)
     return GramStatistics(
         weight_sum=weight_sum,
-        feature_mean=shift + shifted_sum / weight_sum,
+        feature_mean=shift + shifted_sum,
         target_mean=target_mean,
         gram=gram,
-        cross=cross / weight_sum,
+        cross=cross,
     )
 
 
@@ -136,10 +138,27 @@ class EigenReadout:
     projected_cross: np.ndarray
 
     @property
+    def noise_floor(self):
+        """Eigenvalues at or below this are rounding noise, whatever the penalty.
+
+        Centring features of magnitude ``m`` leaves errors of about ``eps * m`` in each
+        entry, so the centred second moments of features that do not vary (constant up
+        to rounding) come out of order ``(eps * m)**2``, not zero. Those directions carry
+        no information; inverting them with a penalty on the same tiny scale (as
+        ``alpha="auto"`` grids relative to the spectrum would) fits rounding noise.
+        """
+        mean = self.stats.feature_mean
+        magnitude = float(np.abs(mean).max(initial=0.0))
+        return 16.0 * mean.size * (np.finfo(float).eps * magnitude) ** 2
+
+    @property
     def tolerance(self):
         """Eigenvalues of ``gram + alpha`` below this are treated as zero."""
         top = self.eigenvalues[-1] if self.eigenvalues.size else 0.0
-        return max(top, np.finfo(float).tiny) * self.eigenvalues.size * np.finfo(float).eps
+        if not top > self.noise_floor:  # constant features: every direction is null
+            return np.inf
+        # never invert a subnormal: 1 / 1e-310 overflows
+        return max(top * self.eigenvalues.size * np.finfo(float).eps, np.finfo(float).tiny)
 
     def inverse_spectrum(self, alphas):
         """``1 / (eigenvalues + alpha)`` for each alpha, zero where numerically singular.
@@ -148,7 +167,7 @@ class EigenReadout:
         """
         shifted = self.eigenvalues[:, None] + np.asarray(alphas, dtype=float)[None, :]
         inv = np.zeros_like(shifted)
-        ok = shifted > self.tolerance
+        ok = (shifted > self.tolerance) & (self.eigenvalues > self.noise_floor)[:, None]
         inv[ok] = 1.0 / shifted[ok]
         return inv
 
@@ -213,6 +232,25 @@ def loo_mse(eig, phi_rows, y_rows, w_rows, alphas, *, per_row=False):
     if per_row:
         return squared
     return w_rows @ squared / w_rows.sum()
+
+
+#: Leave-one-out errors within this relative distance of the least one count as ties.
+PENALTY_TIE_RTOL = 1e-6
+
+
+def best_penalty_index(errors, rtol=PENALTY_TIE_RTOL):
+    """Index of the penalty to pick from leave-one-out ``errors`` on an ascending grid.
+
+    The largest penalty whose error is within ``rtol`` (relative) of the least: on a flat
+    curve (features with almost no variance, e.g. nearly dead units) the plain
+    ``argmin`` is decided by rounding, so rescaling ``y`` or repeating rows instead of
+    weighting them could change the penalty; differences that small carry no
+    statistical information, and the most regularized of the tied models is the safe one.
+    """
+    errors = np.asarray(errors, dtype=float)
+    best = errors.min()
+    tied = np.flatnonzero(errors <= best + rtol * abs(best))
+    return int(tied[-1])
 
 
 def solve_readout(stats, alpha):
