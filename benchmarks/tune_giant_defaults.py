@@ -23,16 +23,16 @@ from skgiant import GiantStepRegressor
 CONFIGS = {
     "default": {},
     "no-steps": {"n_steps": 0},
-    "1 step": {"n_steps": 1},
+    "2 steps": {"n_steps": 2},
     "3 steps": {"n_steps": 3},
+    "grid-to-2": {"step_size_grid": [0.0, 0.25, 0.5, 1.0, 2.0]},
     "keep-linear-in-steps": {"remove_linear": False},
     "no-bias": {"bias_scale": 0.0},
     "no-linear-readout": {"linear_readout": False, "remove_linear": False},
     "half-random": {"random_fraction": 0.5},
     "cap-1": {"max_row_move": 1.0},
-    "width-256": {"n_hidden": 256},
-    "width-1024": {"n_hidden": 1024},
-    "width-1024-no-steps": {"n_hidden": 1024, "n_steps": 0},
+    "width-512": {"n_hidden": 512},
+    "width-512-no-steps": {"n_hidden": 512, "n_steps": 0},
 }
 
 

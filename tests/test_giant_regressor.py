@@ -234,7 +234,7 @@ def test_auto_step_size_keeps_random_features_on_pure_noise():
     y = rng.normal(size=300)  # nothing to learn: a step can only overfit
     model = GiantStepRegressor(n_hidden=64, random_state=0).fit(X, y)
     assert model.step_size_ == 0.0
-    assert set(model.step_size_scores_) == {0.0, 0.25, 0.5, 1.0, 2.0}
+    assert set(model.step_size_scores_) == set(model.step_size_grid)
 
 
 def test_auto_step_size_takes_a_step_where_there_is_structure():
