@@ -143,8 +143,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         initialization (as in the theory).
     warm_start : bool, default=False
         If True, a new ``fit`` continues from the learned first layer with ``n_steps``
-        further steps (on fresh batches, with the step size chosen before), then refits the
-        readout.
+        further steps (on fresh batches), then refits the readout. The steps use
+        ``step_size`` if it is a number, else the step size chosen by the first fit (which
+        may be 0: then no step is taken).
     verbose : int, default=0
         Print progress (one line per step and per step-size candidate) when positive.
     random_state : int, RandomState instance or None, default=None
@@ -344,7 +345,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
 
         self.step_size_scores_ = {}
         if continuing:
-            step_size = self.step_size_
+            # a number given now wins; "auto" keeps the step size chosen by the first fit
+            step_size = self.step_size_ if self.step_size == "auto" else float(self.step_size)
         elif self.n_steps == 0:
             step_size = 0.0
         elif self.step_size == "auto":

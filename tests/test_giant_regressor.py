@@ -220,6 +220,16 @@ def test_warm_start_continues_the_step_schedule():
     assert_allclose(warm.predict(X), two.predict(X), rtol=1e-8)
 
 
+def test_warm_start_uses_a_step_size_given_after_a_no_step_fit():
+    X, y = _data(n=300)
+    model = GiantStepRegressor(n_hidden=32, n_steps=0, step_size=1.0, random_state=0).fit(X, y)
+    assert model.step_size_ == 0.0 and model.n_iter_ == 0
+    model.set_params(n_steps=1, warm_start=True).fit(X, y)
+    assert model.n_iter_ == 1 and model.step_size_ == 1.0
+    cold = GiantStepRegressor(n_hidden=32, n_steps=1, step_size=1.0, random_state=0).fit(X, y)
+    assert_allclose(model.network_.weights, cold.network_.weights, rtol=1e-10)
+
+
 def test_n_steps_zero_is_step_size_zero():
     X, y = _data()
     a = GiantStepRegressor(n_hidden=32, n_steps=0, random_state=0).fit(X, y)
