@@ -4,17 +4,24 @@
   layer, then a ridge readout (Dandi et al., 2023).
 * :class:`AlternatingOLSReLURegressor` -- alternating exact least-squares solves of each
   layer with the ReLU activation pattern held fixed (Barbu, 2023).
+* :class:`GiantStepFeatures` -- the first layer learned by giant steps, as a transformer.
+* :class:`TrainingHistoryDisplay`, :class:`AlignmentDisplay` -- plots (need matplotlib).
 """
 
 __version__ = "0.1.0.dev0"
 
 from . import datasets, diagnostics
 from ._alternating_regressor import AlternatingOLSReLURegressor
+from ._display import AlignmentDisplay, TrainingHistoryDisplay
 from ._giant_regressor import GiantStepRegressor
+from ._transformer import GiantStepFeatures
 
 __all__ = [
+    "AlignmentDisplay",
     "AlternatingOLSReLURegressor",
+    "GiantStepFeatures",
     "GiantStepRegressor",
+    "TrainingHistoryDisplay",
     "datasets",
     "diagnostics",
     "__version__",

@@ -128,7 +128,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         The fitted network on the raw inputs.
     n_iter_ : int
         Iterations run.
-    loss_curve_ : ndarray of shape (n_iter_ + 1,)
+    loss_curve_ : ndarray of shape (``n_iter_ + 1``,)
         True penalized training loss ``J`` (standardized-target units) at initialization
         and after each iteration; non-increasing when ``step_size="auto"``.
     history_ : list of dict

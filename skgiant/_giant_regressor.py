@@ -293,11 +293,16 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative frequency weights (an integer weight equals repeating the row).
+            Non-negative frequency weights. With a fixed ``step_size`` and one step (or
+            full batches), an integer weight is exactly the same as repeating the row.
+            With ``step_size="auto"`` the held-out folds, and with several steps the
+            batches, are drawn over rows, so a weighted row and its repeated copies can
+            land differently and the chosen step size can differ.
 
         Returns
         -------
         self : GiantStepRegressor
+            The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
         X, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)

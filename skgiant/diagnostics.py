@@ -72,10 +72,13 @@ def effective_rank(matrix):
     Parameters
     ----------
     matrix : ndarray of shape (p, d), or a fitted estimator or pipeline
+        A matrix, e.g. first-layer weights ``W``, or an estimator with ``network_`` (or a
+        pipeline ending in one), whose first-layer weights are used.
 
     Returns
     -------
     float
+        The effective rank, between 1 and ``min(p, d)`` (0 for a zero matrix).
 
     Examples
     --------

@@ -1,0 +1,194 @@
+"""GiantStepFeatures: the first layer learned by giant steps, as a transformer."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import _fit_context
+from ._giant_regressor import GiantStepRegressor
+
+#: The GiantStepRegressor parameters the transformer exposes (the rest keep their defaults).
+_SHARED = (
+    "n_hidden",
+    "n_steps",
+    "batch_size",
+    "step_size",
+    "alpha",
+    "activation",
+    "bias_scale",
+    "remove_linear",
+    "verbose",
+    "random_state",
+)
+
+
+class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Hidden features learned by giant gradient steps, for use in front of any model.
+
+    ``fit`` trains a :class:`~skgiant.GiantStepRegressor` on ``(X, y)`` (this transformer
+    is supervised: the steps use the labels) and keeps it in ``regressor_``. ``transform``
+    returns the learned hidden features only, ::
+
+        phi(x) = act(W x + b) / sqrt(p),       shape (n_samples, n_hidden)
+
+    i.e. ``regressor_.network_.hidden(X)``. The readout ``(beta, theta, beta_0)`` of the
+    internal regressor, including its linear skip term ``<theta, x> / sqrt(d)``, is *not*
+    part of the output: the downstream model sees the features alone, and a linear term
+    can be added back with a :class:`~sklearn.pipeline.FeatureUnion` with
+    ``"passthrough"`` if wanted. Because the readout (whose leave-one-out error chooses
+    the step size and the penalty) is fitted inside, the features are the same as those of
+    a ``GiantStepRegressor`` with the same parameters.
+
+    Standardize ``X`` first (e.g. ``StandardScaler``): like the regressor, the transformer
+    does not rescale its inputs.
+
+    Parameters
+    ----------
+    n_hidden : int, default=128
+        Number of output features (the width ``p``), at least 1. Smaller than the
+        regressor's default (1024) because the features are meant for another model, whose
+        cost usually grows with the number of columns. Cost as for the regressor: about
+        ``n * p**2 + p**3`` operations.
+    n_steps : int, default=1
+        Giant steps on the first layer, at least 0 (0 = random features); the same
+        default as :class:`~skgiant.GiantStepRegressor`.
+    batch_size : int or "auto", default="auto"
+        Samples per step, at least 1; ``"auto"`` is ``n_pool // n_steps``. See
+        :class:`~skgiant.GiantStepRegressor`.
+    step_size : float or "auto", default="auto"
+        Learning-rate constant ``c >= 0`` (``eta = c * p * sqrt(n_batch / d)``); ``"auto"``
+        chooses it on held-out rows, falling back to no step when steps do not help.
+    alpha : float or "auto", default="auto"
+        Ridge penalty (``>= 0``) of the internal readout, in the normalized convention of
+        :class:`~skgiant.GiantStepRegressor` (independent of ``n``). It changes the
+        features only through the choice of ``step_size``.
+    activation : {"relu", "tanh", "erf"}, default="relu"
+        Hidden activation.
+    bias_scale : float, default=1.0
+        Standard deviation of the random first-layer biases, ``>= 0``.
+    remove_linear : bool, default=True
+        Remove a linear fit from the labels the steps see.
+    verbose : int, default=0
+        Passed to the internal regressor (progress per step-size candidate and step).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the internal regressor.
+
+    Attributes
+    ----------
+    regressor_ : GiantStepRegressor
+        The fitted internal regressor (its ``history_``, ``loss_curve_`` and
+        ``step_size_`` describe the steps).
+    network_ : TwoLayerNetwork
+        ``regressor_.network_``; ``transform`` uses its first layer.
+    n_features_in_ : int
+        Number of input features.
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    See Also
+    --------
+    GiantStepRegressor : the regressor whose first layer this transformer exposes.
+    sklearn.kernel_approximation.RBFSampler : random (unlearned) features.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skgiant import GiantStepFeatures
+    >>> X, y = make_friedman1(n_samples=600, random_state=0)
+    >>> features = GiantStepFeatures(n_hidden=32, random_state=0)
+    >>> features.fit_transform(StandardScaler().fit_transform(X), y).shape
+    (600, 32)
+    >>> model = make_pipeline(
+    ...     StandardScaler(), GiantStepFeatures(n_hidden=32, random_state=0),
+    ...     HistGradientBoostingRegressor(random_state=0))
+    >>> model.fit(X[:500], y[:500]).score(X[500:], y[500:]) > 0.5
+    True
+    """
+
+    _parameter_constraints = {
+        name: GiantStepRegressor._parameter_constraints[name] for name in _SHARED
+    }
+
+    def __init__(
+        self,
+        n_hidden=128,
+        n_steps=1,
+        batch_size="auto",
+        step_size="auto",
+        alpha="auto",
+        activation="relu",
+        *,
+        bias_scale=1.0,
+        remove_linear=True,
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_hidden = n_hidden
+        self.n_steps = n_steps
+        self.batch_size = batch_size
+        self.step_size = step_size
+        self.alpha = alpha
+        self.activation = activation
+        self.bias_scale = bias_scale
+        self.remove_linear = remove_linear
+        self.verbose = verbose
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Learn the first layer by giant steps (and the internal readout).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (standardized).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: the steps follow the gradient of the squared loss on them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights.
+
+        Returns
+        -------
+        self : GiantStepFeatures
+            The fitted transformer.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
+        params = {name: getattr(self, name) for name in _SHARED}
+        self.regressor_ = GiantStepRegressor(**params).fit(X, y, sample_weight=sample_weight)
+        self.network_ = self.regressor_.network_
+        self._n_features_out = self.network_.n_hidden
+        return self
+
+    def transform(self, X):
+        """Return the learned hidden features ``act(W x + b) / sqrt(p)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, transformed like the training inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_hidden)
+            The hidden features, float64. The internal readout and its linear term are
+            not included.
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self.network_.hidden(np.asarray(X, dtype=np.float64))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
