@@ -611,7 +611,9 @@ def fit_alternating(
     W_init : ndarray of shape (p, d + 1) or None
         Starting first layer (default: drawn with ``init_scale``).
     callback : callable or None
-        Called with each history entry as it is recorded.
+        Called as ``callback(entry, (W, beta, b0))`` with each history entry as it is
+        recorded and the current iterate; a true return value stops the iteration
+        (``stop_reason="callback"``).
 
     Returns
     -------
@@ -649,8 +651,7 @@ def fit_alternating(
     def record(**entry):
         entry["time"] = time.perf_counter() - t0
         history.append(entry)
-        if callback is not None:
-            callback(entry)
+        return bool(callback is not None and callback(entry, (W, beta, b0)))
 
     best_val = val_mse()
     best = (W.copy(), beta.copy(), b0.copy(), 0)
@@ -746,12 +747,15 @@ def fit_alternating(
             mu_rel = min(mu_rel * 10.0, 1e8)
 
         vm = val_mse() if accepted else (history[-1]["val_mse"] if history else np.nan)
-        record(
+        stop = record(
             iter=it, loss=cur.loss, mse=cur.mse, surrogate=surrogate, flip_fraction=flips,
             logdet=sol.logdet, dead_units=int(dead_units(cur.active_mass, W, beta).sum()),
             revived=revived, accepted=accepted, step=step, damping=mu, method=sol.method,
             inner_iter=sol.inner_iter, val_mse=vm,
         )  # fmt: skip
+        if stop:
+            converged, stop_reason = True, "callback"
+            break
 
         if validation is not None:
             if vm < best_val * (1 - tol) or not np.isfinite(best_val):

@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 
 from ._alternating import Problem, add_ones, fit_alternating
 from ._base import (
+    FitProgress,
     TwoLayerRegressorBase,
     standardize_targets,
     validate_fit_data,
@@ -147,7 +148,8 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     stop_reason_ : str
         ``"tol"``, ``"pattern"`` (no activation changed), ``"no_decrease"`` (six
         consecutive rejected steps: no damping found a decrease), ``"validation"``
-        (early stopping) or ``"max_iter"``.
+        (early stopping), ``"callback"`` (a scikit-learn callback asked to stop) or
+        ``"max_iter"``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -286,7 +288,24 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 train = slice(None)
         problem = Problem(X1[train], Ys[train], sample_weight[train], slope)
 
-        callback = self._print_progress if self.verbose else None
+        def network(state):
+            W, beta, b0 = state
+            return self._network(W, beta, b0, x_mean, x_scale, y_mean, y_scale, slope)
+
+        progress = FitProgress(
+            self, X, Y.ravel() if self._y_was_1d else Y, sample_weight, self.max_iter + 2
+        )  # the initialization, each iteration, and one begun but unused at the end
+        progress.begin("iteration")
+
+        def callback(entry, state):
+            if self.verbose:
+                self._print_progress(entry)
+            # the solver reports each iteration when it ends: close it, open the next
+            state = tuple(np.copy(a) for a in state)
+            stop = progress.end(lambda: network(state))
+            progress.begin("iteration")
+            return stop
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LinAlgConditionWarning)
             result = fit_alternating(
@@ -308,6 +327,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 rng=rng,
                 callback=callback,
             )
+        progress.end_unused()
 
         W, beta, b0 = result.W, result.beta, result.b0
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(beta)) and np.all(np.isfinite(b0))):
@@ -348,17 +368,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 # without revival every dead unit is lost for good: say so
                 limit=None if self.revive_dead_units else 0,
             )
-        d = X1.shape[1] - 1
-        weights = W[:, :d] / x_scale
-        self.network_ = TwoLayerNetwork(
-            weights=weights,
-            bias=W[:, d] - weights @ x_mean,
-            activation="relu",
-            negative_slope=slope,
-            feature_scale=1.0,
-            coef=beta * y_scale,
-            intercept=y_mean + b0 * y_scale,
-        )
+        self.network_ = self._network(W, beta, b0, x_mean, x_scale, y_mean, y_scale, slope)
         self.n_iter_ = result.n_iter
         self.best_iter_ = result.best_iter
         self.alpha_ = result.alpha
@@ -368,7 +378,23 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
             np.array([h["val_mse"] for h in result.history]) if validation is not None else None
         )
         self.stop_reason_ = result.stop_reason
+        progress.close()
         return self
+
+    @staticmethod
+    def _network(W, beta, b0, x_mean, x_scale, y_mean, y_scale, slope):
+        """The network on raw inputs and targets from standardized-unit weights."""
+        d = W.shape[1] - 1
+        weights = W[:, :d] / x_scale
+        return TwoLayerNetwork(
+            weights=weights,
+            bias=W[:, d] - weights @ x_mean,
+            activation="relu",
+            negative_slope=slope,
+            feature_scale=1.0,
+            coef=beta * y_scale,
+            intercept=y_mean + b0 * y_scale,
+        )
 
     def _print_progress(self, h):
         print(

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -100,7 +101,70 @@ def warn_dead_units(estimator, n_dead, n_hidden, advice, *, limit=None):
         )
 
 
-class TwoLayerRegressorBase(RegressorMixin, BaseEstimator):
+class FitProgress:
+    """Report a fit's steps or iterations to scikit-learn callbacks (``sklearn.callback``).
+
+    The fit is the root task; each giant step, alternating iteration or final readout is
+    a subtask whose end hook can rebuild a usable model of that moment (lazily: only
+    callbacks that ask for the fitted estimator, such as ``ScoringMonitor``, pay for it).
+    A callback returning True at the end of a subtask asks the fit to stop.
+
+    Parameters
+    ----------
+    estimator : TwoLayerRegressorBase
+    X, y : arrays passed to the hooks (the user's inputs and targets).
+    sample_weight : ndarray
+    max_subtasks : int or None
+        Upper bound on the subtasks (None if unknown).
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, max_subtasks):
+        self.estimator, self.X, self.y = estimator, X, y
+        self.metadata = {"sample_weight": sample_weight}
+        self.ctx = estimator._init_callback_context(max_subtasks=max_subtasks)
+        self.ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=self.metadata)
+        self._sub = None
+
+    def begin(self, name):
+        """Start a subtask called ``name``."""
+        self._sub = self.ctx.subcontext(task_name=name)
+        self._sub.call_on_fit_task_begin(
+            estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata
+        )
+
+    def end(self, network):
+        """End the current subtask; ``network()`` builds the model at this point.
+
+        Returns True if a callback asks to stop.
+        """
+        sub, self._sub = self._sub, None
+        return bool(
+            sub.call_on_fit_task_end(
+                estimator=self.estimator,
+                X=self.X,
+                y=self.y,
+                metadata=self.metadata,
+                reconstruction_attributes=lambda: {"network_": network()},
+            )
+        )
+
+    def end_unused(self):
+        """End a subtask that was begun but never ran (its iteration did not happen)."""
+        sub, self._sub = self._sub, None
+        sub.call_on_fit_task_end(estimator=self.estimator)
+
+    def close(self):
+        """End the root task (the estimator is fitted)."""
+        self.ctx.call_on_fit_task_end(
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
+            metadata=self.metadata,
+            reconstruction_attributes={},
+        )
+
+
+class TwoLayerRegressorBase(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Prediction and tags shared by the estimators; subclasses set ``network_``."""
 
     def predict(self, X):

@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 
 from ._activations import ACTIVATIONS, activation
 from ._base import (
+    FitProgress,
     TwoLayerRegressorBase,
     standardize_targets,
     validate_fit_data,
@@ -361,11 +362,23 @@ class GiantStepRegressor(TwoLayerRegressorBase):
 
         pool = np.arange(n)
         self.batch_size_ = self._resolve_batch_size(len(pool))
-        W, b, history = self._take_steps(net, step_size, pool, start_step)
         loo_rows = np.sort(rng.permutation(n)[:_LOO_MAX_ROWS]) if n > _LOO_MAX_ROWS else None
-        result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows)
-
         self._y_was_1d = y_was_1d
+
+        def readout(W, b):
+            result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows)
+            return self._build_network(W, b, result, d, y_mean, y_scale)
+
+        n_planned = self.n_steps if step_size > 0 else 0
+        progress = FitProgress(self, X, Y.ravel() if y_was_1d else Y, sw, n_planned + 1)
+        W, b, history = self._take_steps(
+            net, step_size, pool, start_step, progress=progress, readout=readout
+        )
+        progress.begin("readout")
+        result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows)
+        network = self._build_network(W, b, result, d, y_mean, y_scale)
+        progress.end(lambda: network)
+
         self.step_size_ = float(step_size)
         self.alpha_ = float(result["alpha"])
         self.alpha_grid_ = result["alpha_grid"]
@@ -376,7 +389,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.history_ = (self.history_ if continuing else []) + history
         self.n_iter_ = start_step + len(history)
         self.loss_curve_ = [r.batch_loss for r in self.history_]
-        self.network_ = self._build_network(W, b, result, d, y_mean, y_scale)
+        self.network_ = network
         rows = X[sw > 0]
         informative = np.any(Yt != 0) and np.any(rows != rows[0])  # else the mean is exact
         if self.activation == "relu" and informative:
@@ -386,6 +399,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 self.n_hidden,
                 "Lower step_size or bias_scale.",
             )
+        progress.close()
         return self
 
     def _resolve_batch_size(self, n_pool):
@@ -497,12 +511,14 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         beta, intercept = ridge_coef(eig, alphas[best_penalty_index(scores)])
         return features(slice(None)) @ beta + intercept
 
-    def _take_steps(self, net, c, pool, start_step, *, warn=True):
+    def _take_steps(self, net, c, pool, start_step, *, warn=True, progress=None, readout=None):
         """Run the giant steps with constant ``c`` on batches from ``pool``.
 
         Returns ``(W, b, history)``. A step that makes the first layer blow up is undone
         and the steps stop there, with a warning if ``warn`` (candidates tried during the
         step-size selection stay silent: only the fitted model's trouble is reported).
+        With ``progress`` (a :class:`FitProgress`), each step is a callback subtask whose
+        model is ``readout(W, b)``, and a callback can stop the steps.
         """
         W, b = net.W0, net.b0
         if c == 0 or self.n_steps == 0:
@@ -521,6 +537,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 batch_weight=net.sw[rows].sum(),
                 n_features=d,
             )
+            if progress is not None:
+                progress.begin("giant-step")
             gradient = None
             if i == 0:  # the first gradient does not depend on the step size: share it
                 gradient = net.first_gradient(rows, self.activation)
@@ -545,7 +563,12 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                     gradient=gradient,
                 )
                 norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
-            if not np.all(np.isfinite(norms)) or norms.max() > _DIVERGENCE_FACTOR * initial_norm:
+            diverged = (
+                not np.all(np.isfinite(norms)) or norms.max() > _DIVERGENCE_FACTOR * initial_norm
+            )
+            if diverged and progress is not None:
+                progress.end(lambda W=W, b=b: readout(W, b))
+            if diverged:
                 if not warn:
                     break
                 warnings.warn(
@@ -558,6 +581,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 break
             W, b = W_new, b_new
             history.append(record)
+            if progress is not None and progress.end(lambda W=W, b=b: readout(W, b)):
+                break
             if self.verbose > 1:
                 print(
                     f"[GiantStepRegressor]   step {record.step + 1}: batch={record.batch_size} "
