@@ -207,18 +207,6 @@ def giant_step(
     return W_new, b_new, record
 
 
-def split_rows(seed, n_rows, holdout_fraction):
-    """Split rows into the pool the steps draw batches from and rows they never see.
-
-    Returns ``(pool, holdout)``, sorted index arrays; ``holdout`` has
-    ``ceil(holdout_fraction * n_rows)`` rows (none for a fraction of 0), and ``pool`` at
-    least one row.
-    """
-    n_holdout = min(int(np.ceil(holdout_fraction * n_rows)), n_rows - 1)
-    perm = np.random.default_rng([seed, 2**31]).permutation(n_rows)
-    return np.sort(perm[n_holdout:]), np.sort(perm[:n_holdout])
-
-
 def batch_schedule(seed, pool, batch_size, n_steps, start_step=0):
     """Row indices of each step's batch: fresh (disjoint) batches while rows last.
 
