@@ -14,7 +14,7 @@ gradient is O(1/p)). Nothing here knows about scikit-learn: arrays in, arrays an
 history out.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -128,7 +128,6 @@ class StepRecord:
     rows_capped: int
     effective_rank: float
     fresh_batch: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 def giant_step(
