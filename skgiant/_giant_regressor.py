@@ -32,22 +32,25 @@ from ._memory import require_memory
 from ._network import TwoLayerNetwork
 from ._ridge import (
     best_penalty_index,
+    dual_eigen_readout,
     eigen_readout,
+    gcv_mse,
     gram_statistics,
     loo_mse,
     ridge_coef,
+    solve_dual_readout,
     solve_readout,
 )
 
 #: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
 _RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
-#: Rows on which the leave-one-out error is evaluated (all rows below this).
+#: ``alpha="auto"``: exact leave-one-out up to this many rows, generalized CV above.
 _LOO_MAX_ROWS = 2048
 #: Held-out rows the step-size selection aims to score (more folds for small data).
 _SELECTION_ROWS = 1000
 #: The step-size selection runs on at most this many rows and hidden units.
-_SELECTION_MAX_ROWS = 4000
-_SELECTION_MAX_WIDTH = 256
+_SELECTION_MAX_ROWS = 2000
+_SELECTION_MAX_WIDTH = 128
 #: At most this many folds for the step-size selection.
 _MAX_FOLDS = 5
 #: Rows whose norm grows beyond this factor of the initial norm signal a diverging step.
@@ -97,16 +100,17 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         ``learning_rate_scaling="giant"``, ``eta = c * p * sqrt(n_batch / d)`` so that
         ``c ~ 1`` moves each row by about its own norm whatever ``n/d``. ``"auto"`` picks ``c``
         in ``step_size_grid`` by leave-one-out error of the readout on held-out rows
-        (see ``validation_fraction``), on a reduced copy of the problem (at most 4000 rows
-        and 256 units: ``c`` transfers across widths and batch sizes in this convention).
+        (see ``validation_fraction``), on a reduced copy of the problem (at most 2000 rows
+        and 128 units: ``c`` transfers across widths and batch sizes in this convention).
     alpha : float or "auto", default="auto"
         Ridge penalty of the readout, ``>= 0``: the readout minimizes
         ``(1/S) sum_i w_i (y_i - f(x_i))**2 + alpha * ||(beta, theta)||**2`` with
         ``S = sum_i w_i`` and ``y`` standardized, so ``alpha`` does not need rescaling when
         ``n`` changes (``Ridge(alpha=alpha * S)`` on the features is the same fit). The
-        intercept is not penalized. ``"auto"`` chooses the penalty by exact leave-one-out
-        error on a grid from ``1e-6`` to ``1e2`` times the mean feature variance, from one
-        eigendecomposition (evaluated on at most 2048 random rows when ``n`` is larger).
+        intercept is not penalized. ``"auto"`` chooses the penalty on a grid from ``1e-6``
+        to ``1e2`` times the mean feature variance, from one eigendecomposition, by exact
+        leave-one-out error up to 2048 rows and by generalized cross-validation (no further
+        pass over the rows) above (see ``alpha_criterion_``).
     activation : {"relu", "tanh", "erf"}, default="relu"
         Hidden activation.
     learning_rate_scaling : {"giant", "width", "constant"}, default="giant"
@@ -174,8 +178,12 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     step_size_scores_ : dict
         Leave-one-out MSE (standardized ``y``) of each step-size candidate at its best
         penalty (only with ``step_size="auto"``).
-    loo_mse_ : ndarray or None
-        Leave-one-out MSE along ``alpha_grid_`` for the chosen step size.
+    cv_mse_ : ndarray or None
+        Cross-validation MSE (standardized ``y``) along ``alpha_grid_`` for the chosen step
+        size, with ``alpha="auto"``: exact leave-one-out for at most 2048 rows, generalized
+        cross-validation (GCV) above.
+    alpha_criterion_ : {"loo", "gcv"} or None
+        Which of the two chose ``alpha_`` (``None`` for a fixed ``alpha``).
     alpha_grid_ : ndarray or None
         The penalties tried with ``alpha="auto"``.
     second_layer_ : ndarray of shape (n_hidden, n_outputs)
@@ -362,11 +370,10 @@ class GiantStepRegressor(TwoLayerRegressorBase):
 
         pool = np.arange(n)
         self.batch_size_ = self._resolve_batch_size(len(pool))
-        loo_rows = np.sort(rng.permutation(n)[:_LOO_MAX_ROWS]) if n > _LOO_MAX_ROWS else None
         self._y_was_1d = y_was_1d
 
         def readout(W, b):
-            result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows)
+            result = self._fit_readout(X, Yt, sw, W, b, chunk)
             return self._build_network(W, b, result, d, y_mean, y_scale)
 
         n_planned = self.n_steps if step_size > 0 else 0
@@ -375,14 +382,15 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             net, step_size, pool, start_step, progress=progress, readout=readout
         )
         progress.begin("readout")
-        result = self._fit_readout(X, Yt, sw, W, b, chunk, loo_rows)
+        result = self._fit_readout(X, Yt, sw, W, b, chunk)
         network = self._build_network(W, b, result, d, y_mean, y_scale)
         progress.end(lambda: network)
 
         self.step_size_ = float(step_size)
         self.alpha_ = float(result["alpha"])
         self.alpha_grid_ = result["alpha_grid"]
-        self.loo_mse_ = result["loo_curve"]
+        self.cv_mse_ = result["cv_curve"]
+        self.alpha_criterion_ = result["criterion"]
         self.second_layer_ = a
         self._batch_seed = seed
         self._trainable = trainable
@@ -393,12 +401,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         rows = X[sw > 0]
         informative = np.any(Yt != 0) and np.any(rows != rows[0])  # else the mean is exact
         if self.activation == "relu" and informative:
-            warn_dead_units(
-                self,
-                _count_dead_relus(rows, W, b, chunk),
-                self.n_hidden,
-                "Lower step_size or bias_scale.",
-            )
+            # a ReLU unit is dead when its weighted mean activation is exactly zero
+            dead = int(np.count_nonzero(result["feature_mean"][: self.n_hidden] <= 0))
+            warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
         progress.close()
         return self
 
@@ -430,6 +435,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         order = np.random.default_rng([net.seed, 2**31]).permutation(n)
         errors = {c: [] for c in grid}
         weights = []
+        no_step = None  # the readout without a step is the same for every fold
         for k in range(n_folds):
             held = np.sort(order[k * fold : (k + 1) * fold])
             if len(held) > _LOO_MAX_ROWS // n_folds:
@@ -440,7 +446,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             for c in grid:
                 tic = time.perf_counter()
                 W, b, _ = self._take_steps(fold_net, c, pool, 0, warn=False)
-                eig, alphas = self._eigen_readout(net.X, Yt, net.sw, W, b, net.chunk)
+                if c > 0 or no_step is None:
+                    eig, alphas = self._eigen_readout(net.X, Yt, net.sw, W, b, net.chunk)
+                    no_step = (eig, alphas) if c == 0 else no_step
+                else:
+                    eig, alphas = no_step
                 rows = self._features(net.X[held], W, b)
                 errors[c].append(loo_mse(eig, rows, Yt[held], net.sw[held], alphas, per_row=True))
                 if self.verbose:
@@ -506,7 +516,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             return np.asarray(X[rows], dtype=np.float64)
 
         eig = eigen_readout(gram_statistics(features, Yt, sw, chunk))
-        alphas = _RELATIVE_ALPHAS * max(eig.eigenvalues.mean(), np.finfo(float).tiny)
+        alphas = _RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)
         scores = loo_mse(eig, features(slice(None)), Yt, sw, alphas)
         beta, intercept = ridge_coef(eig, alphas[best_penalty_index(scores)])
         return features(slice(None)) @ beta + intercept
@@ -602,31 +612,57 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         return np.hstack([hidden, X / np.sqrt(X.shape[1])])
 
     def _eigen_readout(self, X, Yt, sw, W, b, chunk):
-        """Diagonalized readout problem and the penalty grid (relative to its spectrum)."""
-        stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
-        eig = eigen_readout(stats)
+        """Diagonalized readout problem and the penalty grid (relative to its spectrum).
+
+        Through the kernel matrix of the weighted rows when they are fewer than the
+        features (the same readout, cheaper), else through the chunked Gram matrix.
+        """
+        weighted = sw > 0
+        n_features = W.shape[0] + (X.shape[1] if self.linear_readout else 0)
+        if np.count_nonzero(weighted) < n_features:
+            rows = np.flatnonzero(weighted)
+            eig = dual_eigen_readout(self._features(X[rows], W, b), Yt[rows], sw[rows])
+        else:
+            stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
+            eig = eigen_readout(stats)
         if self.alpha == "auto":
-            alphas = _RELATIVE_ALPHAS * max(eig.eigenvalues.mean(), np.finfo(float).tiny)
+            alphas = _RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)
         else:
             alphas = np.array([float(self.alpha)])
         return eig, alphas
 
-    def _fit_readout(self, X, Yt, sw, W, b, chunk, loo_rows):
+    def _fit_readout(self, X, Yt, sw, W, b, chunk):
         """Ridge readout on the features of ``(W, b)``.
 
-        With ``alpha="auto"`` the penalty is the one with the smallest leave-one-out error
-        on ``loo_rows`` (``None`` = all rows).
+        With ``alpha="auto"`` the penalty is the one with the smallest exact leave-one-out
+        error (at most ``_LOO_MAX_ROWS`` rows: one more pass over the rows) or generalized
+        cross-validation error (more rows: read off the eigendecomposition; with many rows
+        per feature the two agree, and GCV needs no pass over the rows).
         """
-        result = dict(alpha_grid=None, loo_curve=None)
+        result = dict(alpha_grid=None, cv_curve=None, criterion=None)
+        n_features = W.shape[0] + (X.shape[1] if self.linear_readout else 0)
         if self.alpha != "auto":
-            stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
-            beta, intercept = solve_readout(stats, float(self.alpha))
-            return dict(result, beta=beta, intercept=intercept, alpha=float(self.alpha))
+            alpha = float(self.alpha)
+            if np.count_nonzero(sw) < n_features:  # few rows: the dual form
+                eig, _ = self._eigen_readout(X, Yt, sw, W, b, chunk)
+                stats, (beta, intercept) = eig.stats, solve_dual_readout(eig, alpha)
+            else:
+                stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
+                beta, intercept = solve_readout(stats, alpha)
+            return dict(
+                result,
+                beta=beta,
+                intercept=intercept,
+                alpha=alpha,
+                feature_mean=stats.feature_mean,
+            )
         eig, alphas = self._eigen_readout(X, Yt, sw, W, b, chunk)
-        rows = slice(None) if loo_rows is None else loo_rows
-        phi = self._features(X[rows], W, b)
-        result["loo_curve"] = loo_mse(eig, phi, Yt[rows], sw[rows], alphas)
-        alpha_index = best_penalty_index(result["loo_curve"])
+        if X.shape[0] > _LOO_MAX_ROWS:
+            result.update(cv_curve=gcv_mse(eig, alphas), criterion="gcv")
+        else:
+            phi = self._features(X, W, b)
+            result.update(cv_curve=loo_mse(eig, phi, Yt, sw, alphas), criterion="loo")
+        alpha_index = best_penalty_index(result["cv_curve"])
         beta, intercept = ridge_coef(eig, alphas[alpha_index])
         return dict(
             result,
@@ -634,6 +670,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             intercept=intercept,
             alpha=float(alphas[alpha_index]),
             alpha_grid=alphas,
+            feature_mean=eig.stats.feature_mean,
         )
 
     def _build_network(self, W, b, result, d, y_mean, y_scale):
@@ -689,15 +726,6 @@ class _StepProblem:
                 )
             }
         return self._first[key]
-
-
-def _count_dead_relus(X, W, b, chunk):
-    """Units whose pre-activation is non-positive on every row of ``X``."""
-    top = np.full(W.shape[0], -np.inf)
-    for start in range(0, X.shape[0], chunk):
-        z = np.asarray(X[start : start + chunk], dtype=np.float64) @ W.T + b
-        np.maximum(top, z.max(axis=0), out=top)
-    return int(np.count_nonzero(top <= 0))
 
 
 def _check_input_scale(X, sample_weight):

@@ -9,6 +9,9 @@ that solve, as pure functions on arrays:
 * :func:`eigen_readout` diagonalizes the Gram matrix once; :func:`ridge_coef` then gives
   the coefficients for any penalty in ``O(p**2)`` and :func:`loo_mse` the exact
   leave-one-out error for a whole grid of penalties.
+* :func:`dual_eigen_readout` is the same diagonalization from the ``n x n`` kernel
+  matrix of the rows, for fewer rows than features (``O(n**2 p + n**3)`` instead of
+  ``O(n p**2 + p**3)``).
 * :func:`solve_readout` is the single-penalty solve (Cholesky, with an eigenvalue
   fallback when the system is numerically singular).
 
@@ -48,8 +51,12 @@ class GramStatistics:
         Weighted mean of the features.
     target_mean : ndarray of shape (m,)
         Weighted mean of the targets.
-    gram : ndarray of shape (p, p)
-        Centred weighted Gram matrix divided by ``S`` (the feature covariance).
+    target_variance : ndarray of shape (m,)
+        Weighted variance of the targets (divided by ``S``).
+    gram : ndarray of shape (p, p) or None
+        Centred weighted Gram matrix divided by ``S`` (the feature covariance); ``None``
+        when the problem was diagonalized through its kernel matrix
+        (:func:`dual_eigen_readout`).
     cross : ndarray of shape (p, m)
         Centred weighted feature-target cross products divided by ``S``.
     """
@@ -57,7 +64,8 @@ class GramStatistics:
     weight_sum: float
     feature_mean: np.ndarray
     target_mean: np.ndarray
-    gram: np.ndarray
+    target_variance: np.ndarray
+    gram: np.ndarray | None
     cross: np.ndarray
 
 
@@ -94,8 +102,10 @@ def gram_statistics(features, y, sample_weight, chunk):
         if gram is None:
             # Centre on the first chunk's mean: accumulating around a nearby point avoids
             # the cancellation of sum(w phi phi^T) - S mean mean^T for non-centred features.
+            # (Without weight in the first chunk, no shift: the mean of a feature that is
+            # zero on every weighted row then comes out exactly zero.)
             w0 = w.sum()
-            shift = (w @ phi) / w0 if w0 > 0 else phi.mean(axis=0)
+            shift = (w @ phi) / w0 if w0 > 0 else np.zeros(phi.shape[1])
             p = phi.shape[1]
             gram = np.zeros((p, p), order="F")
             shifted_sum = np.zeros(p)
@@ -113,6 +123,7 @@ def gram_statistics(features, y, sample_weight, chunk):
         weight_sum=weight_sum,
         feature_mean=shift + shifted_sum,
         target_mean=target_mean,
+        target_variance=((y - target_mean) * y_centred_w).sum(axis=0),
         gram=gram,
         cross=cross,
     )
@@ -125,10 +136,12 @@ class EigenReadout:
     Attributes
     ----------
     stats : GramStatistics
-    eigenvalues : ndarray of shape (p,)
-        Eigenvalues of ``stats.gram`` (clipped at 0), ascending.
-    eigenvectors : ndarray of shape (p, p)
-    projected_cross : ndarray of shape (p, m)
+    eigenvalues : ndarray of shape (r,)
+        Eigenvalues of the centred weighted Gram matrix (clipped at 0), ascending; all
+        ``r = p`` of them, or (:func:`dual_eigen_readout`) the ``r <= n`` that are not
+        numerically zero.
+    eigenvectors : ndarray of shape (p, r)
+    projected_cross : ndarray of shape (r, m)
         ``eigenvectors.T @ stats.cross``.
     """
 
@@ -136,6 +149,14 @@ class EigenReadout:
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray
     projected_cross: np.ndarray
+
+    @property
+    def mean_variance(self):
+        """Mean feature variance: the trace of the Gram matrix over the number of features.
+
+        (Not ``eigenvalues.mean()``: the dual form keeps only the nonzero eigenvalues.)
+        """
+        return float(self.eigenvalues.sum()) / max(self.eigenvectors.shape[0], 1)
 
     @property
     def noise_floor(self):
@@ -158,7 +179,8 @@ class EigenReadout:
         if not top > self.noise_floor:  # constant features: every direction is null
             return np.inf
         # never invert a subnormal: 1 / 1e-310 overflows
-        return max(top * self.eigenvalues.size * np.finfo(float).eps, np.finfo(float).tiny)
+        n_features = self.eigenvectors.shape[0]
+        return max(top * n_features * np.finfo(float).eps, np.finfo(float).tiny)
 
     def inverse_spectrum(self, alphas):
         """``1 / (eigenvalues + alpha)`` for each alpha, zero where numerically singular.
@@ -181,6 +203,63 @@ def eigen_readout(stats):
         eigenvalues, eigenvectors = s[::-1], u[:, ::-1]
     eigenvalues = np.clip(eigenvalues, 0.0, None)
     return EigenReadout(stats, eigenvalues, eigenvectors, eigenvectors.T @ stats.cross)
+
+
+def dual_eigen_readout(phi, y, sample_weight):
+    """Diagonalize the readout problem of few rows through their kernel matrix.
+
+    With ``F = diag(sqrt(w / S)) (phi - mean)`` the centred, weighted feature rows, the
+    Gram matrix ``F.T @ F`` (``p x p``) and the kernel matrix ``K = F @ F.T``
+    (``n x n``) share their nonzero eigenvalues, and ``K = U diag(lam) U.T`` gives the
+    Gram eigenvectors ``F.T @ U / sqrt(lam)``. For ``n < p`` this costs
+    ``O(n**2 p + n**3)`` instead of ``O(n p**2 + p**3)`` and returns the same readout
+    for every penalty (:func:`ridge_coef`, :func:`loo_mse`, :func:`gcv_mse`): the Gram
+    directions it leaves out have eigenvalue zero, and no training row has a component
+    along them. The features of all rows are needed at once (``n * p`` floats, less
+    than the ``p**2`` of the Gram matrix).
+
+    Parameters
+    ----------
+    phi : ndarray of shape (n, p)
+        Features of the rows (float64).
+    y : ndarray of shape (n, m)
+    sample_weight : ndarray of shape (n,)
+        Non-negative weights with a positive sum.
+
+    Returns
+    -------
+    EigenReadout
+        With ``stats.gram = None`` and only the eigenpairs above rounding level.
+    """
+    weight_sum = float(sample_weight.sum())
+    v = sample_weight / weight_sum
+    root_v = np.sqrt(v)[:, None]
+    feature_mean = v @ phi
+    target_mean = v @ y
+    F = (phi - feature_mean) * root_v
+    Yw = (y - target_mean) * root_v
+    kernel = F @ F.T
+    try:
+        lam, U = linalg.eigh(kernel, driver="evd", check_finite=True)
+    except linalg.LinAlgError:  # pragma: no cover - eigh failing on a symmetric PSD matrix
+        U, lam, _ = linalg.svd(kernel, lapack_driver="gesvd")
+        lam, U = lam[::-1], U[:, ::-1]
+    top = max(float(lam[-1]) if lam.size else 0.0, 0.0)
+    # kernel eigenvalues at rounding level have meaningless eigenvectors: drop them
+    keep = lam > top * max(phi.shape) * np.finfo(float).eps
+    lam, U = lam[keep], U[:, keep]
+    root_lam = np.sqrt(lam)
+    stats = GramStatistics(
+        weight_sum=weight_sum,
+        feature_mean=feature_mean,
+        target_mean=target_mean,
+        target_variance=(Yw * Yw).sum(axis=0),
+        gram=None,
+        cross=F.T @ Yw,
+    )
+    # eigenvectors.T @ cross = diag(sqrt(lam)) U.T Yw, computed without dividing by sqrt(lam)
+    projected = root_lam[:, None] * (U.T @ Yw)
+    return EigenReadout(stats, lam, (F.T @ U) / root_lam, projected)
 
 
 def ridge_coef(eig, alpha):
@@ -234,6 +313,32 @@ def loo_mse(eig, phi_rows, y_rows, w_rows, alphas, *, per_row=False):
     return w_rows @ squared / w_rows.sum()
 
 
+def gcv_mse(eig, alphas):
+    """Generalized cross-validation error of the readout for each penalty, ``O(p * L)``.
+
+    ``GCV = (RSS / S) / (1 - df / S)**2`` with the residual sum of squares and the
+    degrees of freedom ``df = 1 + sum(lambda / (lambda + alpha))`` (the intercept
+    counts one) read off the eigendecomposition: no pass over the rows. It is the
+    rotation-invariant approximation of leave-one-out (every leverage replaced by their
+    mean ``df / S``), close to it when no row has a large leverage.
+
+    Returns
+    -------
+    ndarray of shape (L,)
+        Mean over outputs.
+    """
+    stats = eig.stats
+    inv = eig.inverse_spectrum(alphas)  # (p, L)
+    c2 = (eig.projected_cross**2).sum(axis=1) / eig.projected_cross.shape[1]  # (p,)
+    lam = eig.eigenvalues[:, None]
+    # RSS / S = var(y) - 2 c^2 / (lam + alpha) + lam c^2 / (lam + alpha)^2, summed
+    rss = stats.target_variance.mean() - c2 @ (2.0 * inv - lam * inv * inv)
+    rss = np.maximum(rss, 0.0)
+    df = 1.0 + (lam * inv).sum(axis=0)
+    denom = np.maximum(1.0 - df / stats.weight_sum, np.sqrt(np.finfo(float).eps))
+    return rss / denom**2
+
+
 #: Leave-one-out errors within this relative distance of the least one count as ties.
 PENALTY_TIE_RTOL = 1e-6
 
@@ -270,16 +375,35 @@ def solve_readout(stats, alpha):
             raise linalg.LinAlgError("ill-conditioned")
         beta = linalg.cho_solve(factor, stats.cross)
     except linalg.LinAlgError:
-        warnings.warn(
-            f"The readout system is numerically singular (alpha={alpha:g} is too small for "
-            "these features); using the minimum-norm solution. Increase alpha or use "
-            "alpha='auto'.",
-            LinAlgConditionWarning,
-            stacklevel=3,
-        )
+        _warn_singular(alpha)
         return ridge_coef(eigen_readout(stats), alpha)
     intercept = stats.target_mean - stats.feature_mean @ beta
     return beta, intercept
+
+
+def solve_dual_readout(eig, alpha):
+    """Readout ``(beta, intercept)`` for one penalty from a :func:`dual_eigen_readout`.
+
+    With fewer rows than features the Gram matrix is singular, so ``gram + alpha I`` is as
+    ill-conditioned as ``alpha`` is small against the spectrum: below the threshold at
+    which :func:`solve_readout` gives up on Cholesky, this warns the same way (the
+    solution is the same minimum-norm one).
+    """
+    top = eig.eigenvalues[-1] if eig.eigenvalues.size else 0.0
+    n_features = eig.eigenvectors.shape[0]
+    if alpha < (top + alpha) * n_features * np.finfo(float).eps * 1e3:
+        _warn_singular(alpha)
+    return ridge_coef(eig, alpha)
+
+
+def _warn_singular(alpha):
+    warnings.warn(
+        f"The readout system is numerically singular (alpha={alpha:g} is too small for "
+        "these features); using the minimum-norm solution. Increase alpha or use "
+        "alpha='auto'.",
+        LinAlgConditionWarning,
+        stacklevel=4,
+    )
 
 
 class LinAlgConditionWarning(UserWarning):

@@ -76,7 +76,58 @@ def test_auto_alpha_equals_brute_force_leave_one_out():
             fit = Ridge(alpha=alpha * n).fit(phi[keep], y_std[keep])
             errs.append((y_std[i] - fit.predict(phi[i : i + 1])[0]) ** 2)
         brute.append(np.mean(errs))
-    assert_allclose(model.loo_mse_, brute, rtol=1e-6)
+    assert model.alpha_criterion_ == "loo"
+    assert_allclose(model.cv_mse_, brute, rtol=1e-6)
+    assert model.alpha_ == model.alpha_grid_[int(np.argmin(brute))]
+
+
+def test_fewer_rows_than_units_matches_ridge_and_brute_force_leave_one_out():
+    # n < p takes the kernel (dual) form of the readout: same model as the Gram form
+    X, y = _data(n=30)
+    model = GiantStepRegressor(n_hidden=64, n_steps=0, random_state=0).fit(X, y)
+    phi = _readout_features(model, X)
+    y_std = (y - y.mean()) / y.std()
+    brute = []
+    for alpha in model.alpha_grid_:
+        errs = [
+            (
+                y_std[i]
+                - Ridge(alpha=alpha * 30)
+                .fit(np.delete(phi, i, 0), np.delete(y_std, i))
+                .predict(phi[i : i + 1])[0]
+            )
+            ** 2
+            for i in range(30)
+        ]
+        brute.append(np.mean(errs))
+    assert_allclose(model.cv_mse_, brute, rtol=1e-6)
+    # the grid is relative to the mean feature variance (zero directions included)
+    assert_allclose(model.alpha_grid_, np.logspace(-6, 2, 25) * phi.var(axis=0).mean())
+    ref = Ridge(alpha=model.alpha_ * 30).fit(phi, y)
+    assert_allclose(model.predict(X), ref.predict(phi), rtol=1e-7, atol=1e-8)
+    fixed = GiantStepRegressor(n_hidden=64, n_steps=0, alpha=0.01, random_state=0).fit(X, y)
+    ref = Ridge(alpha=0.01 * 30).fit(_readout_features(fixed, X), y)
+    assert_allclose(fixed.predict(X), ref.predict(_readout_features(fixed, X)), rtol=1e-7)
+
+
+def test_auto_alpha_on_many_rows_equals_dense_generalized_cross_validation():
+    # above 2048 rows the penalty is chosen by GCV: RSS / (1 - df / n)**2 with the
+    # degrees of freedom the trace of the hat matrix (intercept included)
+    X, y = _data(n=2100)
+    model = GiantStepRegressor(n_hidden=12, n_steps=0, random_state=0).fit(X, y)
+    assert model.alpha_criterion_ == "gcv"
+    phi = _readout_features(model, X)
+    n = len(y)
+    y_std = (y - y.mean()) / y.std()
+    centred = phi - phi.mean(axis=0)
+    brute = []
+    for alpha in model.alpha_grid_:
+        system = centred.T @ centred + alpha * n * np.eye(phi.shape[1])
+        hat = centred @ np.linalg.solve(system, centred.T)
+        resid = y_std - y_std.mean() - hat @ (y_std - y_std.mean())
+        df = 1.0 + np.trace(hat)
+        brute.append(np.mean(resid**2) / (1.0 - df / n) ** 2)
+    assert_allclose(model.cv_mse_, brute, rtol=1e-6)
     assert model.alpha_ == model.alpha_grid_[int(np.argmin(brute))]
 
 

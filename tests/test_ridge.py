@@ -5,10 +5,13 @@ from sklearn.linear_model import Ridge
 
 from skgiant._ridge import (
     LinAlgConditionWarning,
+    dual_eigen_readout,
     eigen_readout,
+    gcv_mse,
     gram_statistics,
     loo_mse,
     ridge_coef,
+    solve_dual_readout,
     solve_readout,
 )
 
@@ -91,3 +94,61 @@ def test_singular_system_warns_and_returns_min_norm():
     centred = phi - phi.mean(axis=0)
     ref = np.linalg.lstsq(centred, y - y.mean(axis=0), rcond=None)[0]
     assert_allclose(beta, ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("chunk", [7, 1000])
+def test_gcv_equals_dense_weighted_hat_matrix(chunk):
+    # GCV = (weighted RSS / S) / (1 - tr(H) / S)**2 with H the weighted hat matrix of the
+    # ridge with an unpenalized intercept, built explicitly here
+    phi, y, w = _problem()
+    eig = eigen_readout(_stats(phi, y, w, chunk))
+    alphas = np.array([1e-4, 0.05, 2.0])
+    S = w.sum()
+    Z = np.hstack([np.ones((len(y), 1)), phi])
+    expected = []
+    for alpha in alphas:
+        penalty = np.diag(np.r_[0.0, np.full(phi.shape[1], alpha * S)])
+        hat = Z @ np.linalg.solve(Z.T @ (w[:, None] * Z) + penalty, (w[:, None] * Z).T)
+        resid = y - hat @ y
+        rss = (w[:, None] * resid**2).sum(axis=0) / S
+        expected.append(np.mean(rss) / (1.0 - np.trace(hat) / S) ** 2)
+    assert_allclose(gcv_mse(eig, alphas), expected, rtol=1e-8)
+
+
+def test_dual_form_equals_primal_for_few_rows():
+    # fewer rows than features, some with zero weight: the kernel-matrix diagonalization
+    # gives the same coefficients, leave-one-out and GCV errors as the Gram one
+    phi, y, w = _problem(n=25, p=40)
+    w[[3, 11]] = 0.0
+    primal = eigen_readout(_stats(phi, y, w, 7))
+    dual = dual_eigen_readout(phi, y, w)
+    assert dual.stats.gram is None and dual.eigenvalues.size <= 23
+    assert_allclose(dual.mean_variance, np.trace(primal.stats.gram) / 40, rtol=1e-10)
+    assert_allclose(primal.mean_variance, np.trace(primal.stats.gram) / 40, rtol=1e-10)
+    alphas = np.array([1e-3, 0.1, 3.0])
+    for alpha in alphas:
+        for got, want in zip(ridge_coef(dual, alpha), ridge_coef(primal, alpha), strict=True):
+            assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+    # rows of positive weight lie in the span the dual form keeps (zero-weight rows, which
+    # never count in the weighted error, may not)
+    live = w > 0
+    assert_allclose(
+        loo_mse(dual, phi[live], y[live], w[live], alphas, per_row=True),
+        loo_mse(primal, phi[live], y[live], w[live], alphas, per_row=True),
+        rtol=1e-7,
+    )
+    assert_allclose(loo_mse(dual, phi, y, w, alphas), loo_mse(primal, phi, y, w, alphas))
+    assert_allclose(gcv_mse(dual, alphas), gcv_mse(primal, alphas), rtol=1e-7)
+
+
+def test_dual_readout_equals_sklearn_ridge_and_warns_when_singular():
+    phi, y, w = _problem(n=20, p=50)
+    eig = dual_eigen_readout(phi, y, w)
+    beta, intercept = solve_dual_readout(eig, 0.3)
+    ref = Ridge(alpha=0.3 * w.sum()).fit(phi, y, sample_weight=w)
+    assert_allclose(beta, ref.coef_.T, rtol=1e-7, atol=1e-10)
+    assert_allclose(intercept, ref.intercept_, rtol=1e-7)
+    with pytest.warns(LinAlgConditionWarning, match="numerically singular"):
+        beta0, _ = solve_dual_readout(eig, 0.0)
+    # the minimum-norm interpolant: fits every weighted row exactly
+    assert_allclose(phi @ beta0 + _ - y, 0.0, atol=1e-8)
