@@ -487,8 +487,9 @@ def main(argv=None):
         missing = sorted(set(DEV_DATASETS) - set(available_dev_datasets()))
         if args.datasets is None and missing:
             print(f"(skipping {', '.join(missing)}: pip install 'skgiant[bench]' to include them)")
-        for name in names:
-            compare(name, seed=args.seed)
+        with threadpool_limits(limits=args.threads):
+            for name in names:
+                compare(name, seed=args.seed)
         return 0
     if args.target is None:
         parser.error("--target is required with a CSV file")

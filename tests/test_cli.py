@@ -2,11 +2,11 @@
 
 import joblib
 import numpy as np
+import pandas as pd  # a test dependency: fail loudly if missing
 import pytest
+from threadpoolctl import threadpool_info
 
 from skgiant.__main__ import main, read_table
-
-pd = pytest.importorskip("pandas")
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +145,10 @@ def test_demo_without_a_csv_still_runs(capsys, monkeypatch):
 
     # the demo's models at a test-sized width; the code path is the one `python -m skgiant` runs
     models = cli._models
+    blas_threads = []
 
     def small_models(n_features, seed):
+        blas_threads.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         out = models(n_features, seed)
         for model in out.values():
             if hasattr(model, "n_hidden"):
@@ -156,6 +158,9 @@ def test_demo_without_a_csv_still_runs(capsys, monkeypatch):
         return out
 
     monkeypatch.setattr(cli, "_models", small_models)
-    assert main(["--datasets", "diabetes"]) == 0
+    # (the test session pins BLAS to one thread: ask for two to see the demo's own limit)
+    assert main(["--datasets", "diabetes", "--threads", "2"]) == 0
     out = capsys.readouterr().out
     assert "diabetes:" in out and "GiantStepRegressor" in out and "test R2" in out
+    # the demo sets BLAS threads from --threads (default 1) like the CSV command
+    assert blas_threads and set(blas_threads) == {2}

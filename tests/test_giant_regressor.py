@@ -317,7 +317,8 @@ def test_bad_step_size_grid():
 
 
 def test_feature_names_are_kept_and_checked():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # a test dependency: fail loudly if missing
+
     X, y = _data()
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     model = GiantStepRegressor(n_hidden=16, random_state=0).fit(df, y)

@@ -270,7 +270,8 @@ def complex_dtype(Estimator):
     "`UserWarning` (X does not have valid feature names)",
 )
 def pandas_dataframe(Estimator):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # a test dependency: fail loudly if missing
+
     X, y = data()
     df = pd.DataFrame(X, columns=["temp", "pressure", "flow"])
     model = make(Estimator)

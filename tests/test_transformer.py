@@ -50,7 +50,8 @@ def test_learned_features_help_a_linear_model(data):
 
 
 def test_feature_names_and_set_output(data):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # a test dependency: fail loudly if missing
+
     X, y = data
     frame = pd.DataFrame(X, columns=[f"s{j}" for j in range(X.shape[1])])
     features = GiantStepFeatures(n_hidden=8, random_state=0).set_output(transform="pandas")
