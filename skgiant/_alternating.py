@@ -54,13 +54,20 @@ from ._ridge import (
 AUTO_ALPHAS = np.logspace(-6, 1, 29)
 #: Largest number of rows the leave-one-out selection of ``alpha`` evaluates.
 LOO_MAX_ROWS = 2000
-#: ``solver="auto"`` solves densely while forming and factoring the normal equations,
-#: ``n P**2 + P**3 / 3`` floating-point operations with ``P = p (d + 1)``, stays below
-#: this (about a quarter of a second on one core); matrix-free beyond. Measured in
-#: benchmarks/bench_alternating.py: with 30 CG iterations the matrix-free solve is the
-#: faster one from P of a few hundred on, but it is inexact; below this budget the
-#: exact solve costs little in absolute terms.
-DENSE_MAX_FLOPS = 2e9
+#: ``solver="auto"`` always solves densely (exactly) while forming and factoring the
+#: normal equations, ``n P**2 + P**3 / 3`` floating-point operations with
+#: ``P = p (d + 1)``, stays below this (a millisecond or two on one core) ...
+DENSE_ALWAYS_FLOPS = 5e7
+#: ... and, with no more rows than unknowns (``n <= P``: small data, where the exact
+#: solve keeps weighted rows exactly equivalent to repeated ones), below this.
+DENSE_SMALL_DATA_FLOPS = 2e9
+#: Beyond that, ``"auto"`` picks the cheaper solve by a cost model: the dense one costs
+#: ``n P**2 + P**3 / 3`` flops, the matrix-free one ``4 n P`` per CG iteration, and a
+#: flop of a CG product (two thin ``(n, d + 1) x (d + 1, p)`` products and elementwise
+#: work) takes about this many times as long as one of the dense ``syrk``/Cholesky
+#: (measured on the development data in benchmarks/bench_alternating.py, one core:
+#: 19-28 GFLOP/s against 40-45).
+CG_FLOP_COST = 2.0
 
 
 # ----------------------------------------------------------------------------------------
@@ -121,6 +128,30 @@ def slopes(active, slope):
     return np.where(active, 1.0, slope)
 
 
+def multipliers(problem, active):
+    """The pattern ``active`` in the form the fixed-pattern operators multiply by.
+
+    The float64 multipliers ``S`` (1 where active, ``slope`` elsewhere) are formed once
+    (``8 n p`` bytes) when they fit in memory, so that the many products of one solve
+    neither rebuild them nor convert booleans; otherwise the boolean pattern is
+    returned and each product forms ``S`` chunk by chunk.
+    """
+    if active.dtype != bool:
+        return active
+    try:
+        require_memory(8 * active.size, "", "")
+    except MemoryError:
+        return active
+    return slopes(active, problem.slope)
+
+
+def _chunk_multipliers(active, rows, slope):
+    """``S`` of the rows ``rows`` from a pattern as returned by :func:`multipliers`."""
+    if active.dtype != bool:
+        return active[rows]
+    return slopes(active[rows], slope)
+
+
 def activation_pattern(problem, W):
     """Boolean ``(n, p)`` array: unit ``j`` is active on row ``i`` (``w_j . x1_i > 0``)."""
     out = np.empty((problem.n, W.shape[0]), dtype=bool)
@@ -148,19 +179,25 @@ class Evaluation:
     loss: float  # mse + penalty
     flip_fraction: float  # weighted fraction of (row, unit) pairs whose pattern changed
     active_mass: np.ndarray  # (p,) weighted fraction of rows on which each unit is active
+    active: np.ndarray | None = None  # (n, p) boolean pattern, when asked for
 
 
-def evaluate(problem, W, beta, b0, alpha, reference=None):
+def evaluate(problem, W, beta, b0, alpha, reference=None, pattern=False):
     """True loss ``J`` of ``(W, beta, b0)``; flips are counted against ``reference``.
 
-    ``reference`` is a boolean pattern of shape ``(n, p)`` (or ``None``).
+    ``reference`` is a boolean pattern of shape ``(n, p)`` (or ``None``). With
+    ``pattern=True`` the activation pattern of ``W`` (:func:`activation_pattern`) is
+    returned too, at no extra product.
     """
     total = 0.0
     flips = 0
     active_mass = np.zeros(W.shape[0])
+    out = np.empty((problem.n, W.shape[0]), dtype=bool) if pattern else None
     for rows in problem.rows(3 * W.shape[0]):
         z = problem.X1[rows] @ W.T
         active = z > 0
+        if pattern:
+            out[rows] = active
         h = np.maximum(z, problem.slope * z) if problem.slope else np.maximum(z, 0.0)
         resid = problem.Y[rows] - b0 - h @ beta
         w = problem.weight[rows]
@@ -173,7 +210,8 @@ def evaluate(problem, W, beta, b0, alpha, reference=None):
     S = problem.weight_sum
     mse = total / S
     denom = max(S * W.shape[0], np.finfo(float).tiny)
-    return Evaluation(mse, mse + penalty(alpha, W, beta), flips / denom, active_mass / S)
+    loss = mse + penalty(alpha, W, beta)
+    return Evaluation(mse, loss, flips / denom, active_mass / S, out)
 
 
 def surrogate_loss(problem, active, W, beta, b0, alpha):
@@ -184,7 +222,8 @@ def surrogate_loss(problem, active, W, beta, b0, alpha):
     """
     total = 0.0
     for rows in problem.rows(3 * W.shape[0]):
-        h = slopes(active[rows], problem.slope) * (problem.X1[rows] @ W.T)
+        h = problem.X1[rows] @ W.T
+        h *= _chunk_multipliers(active, rows, problem.slope)
         resid = problem.Y[rows] - b0 - h @ beta
         total += float(problem.weight[rows] @ np.einsum("ij,ij->i", resid, resid))
     return total / problem.weight_sum + penalty(alpha, W, beta)
@@ -211,7 +250,7 @@ def normal_rhs(problem, active, beta, b0):
     out = np.zeros((p, d1))
     for rows in problem.rows(3 * p):
         t = ((problem.Y[rows] - b0) * problem.weight[rows][:, None]) @ beta.T
-        t *= slopes(active[rows], problem.slope)
+        t *= _chunk_multipliers(active, rows, problem.slope)
         out += t.T @ problem.X1[rows]
     return out / problem.weight_sum
 
@@ -221,7 +260,7 @@ def normal_diagonal(problem, active, beta):
     p, d1 = beta.shape[0], problem.X1.shape[1]
     out = np.zeros((p, d1))
     for rows in problem.rows(2 * p + d1):
-        S = slopes(active[rows], problem.slope)
+        S = _chunk_multipliers(active, rows, problem.slope)
         out += (S * S * problem.weight[rows][:, None]).T @ (problem.X1[rows] ** 2)
     return out * np.sum(beta * beta, axis=1)[:, None] / problem.weight_sum
 
@@ -229,15 +268,22 @@ def normal_diagonal(problem, active, beta):
 def normal_matvec(problem, active, beta, V):
     """``M @ vec(V)`` reshaped as ``(p, d + 1)`` without forming ``M`` (``O(n p d)``)."""
     out = np.zeros_like(V)
+    single = beta.shape[1] == 1
     for rows in problem.rows(4 * V.shape[0]):
-        S = slopes(active[rows], problem.slope)
-        h = problem.X1[rows] @ V.T
+        S = _chunk_multipliers(active, rows, problem.slope)
+        X1 = problem.X1[rows]
+        h = X1 @ V.T
         h *= S
         o = h @ beta
         o *= problem.weight[rows][:, None]
-        t = o @ beta.T
-        t *= S
-        out += t.T @ problem.X1[rows]
+        if single:  # out_j = beta_j sum_i S_ij w_i o_i x1_i: scale X1's rows, not (n, p)
+            out += S.T @ (X1 * o)
+        else:
+            t = o @ beta.T
+            t *= S
+            out += t.T @ X1
+    if single:
+        out *= beta
     return out / problem.weight_sum
 
 
@@ -247,7 +293,7 @@ def dense_normal_matrix(problem, active, beta):
     P = p * d1
     M = np.zeros((P, P), order="F")
     for rows in problem.rows(2 * P):
-        S = slopes(active[rows], problem.slope)
+        S = _chunk_multipliers(active, rows, problem.slope)
         root_w = np.sqrt(problem.weight[rows])[:, None]
         for k in range(beta.shape[1]):
             Z = design_rows(problem.X1[rows], S, beta, k)
@@ -271,6 +317,60 @@ class HiddenSolve:
     logdet: float  # log det(M + (alpha + mu) I); NaN for the matrix-free solve
     inner_iter: int  # CG iterations (0 for dense)
     residual: float  # relative residual of the normal equations
+    surrogate: float = np.nan  # fixed-pattern loss at W, from the quadratic form
+
+
+@dataclass
+class HiddenSystem:
+    """The W-step normal equations ``M vec(W) = r`` of one pattern, ``beta`` and ``b0``.
+
+    ``M`` is held only by the dense solve; the matrix-free one keeps the pattern
+    multipliers to apply it. ``diagonal`` (of ``M``) sets the damping scale and is the
+    Jacobi preconditioner; ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with which the
+    fixed-pattern loss of any ``W`` is the quadratic
+    ``yy - 2 <r, W> + <W, M W> + alpha (||W||**2 + ||beta||**2)``.
+    """
+
+    kind: str  # "dense" or "cg"
+    r: np.ndarray  # (p, d + 1)
+    diagonal: np.ndarray  # (p, d + 1)
+    yy: float
+    M: np.ndarray | None = None  # (P, P), dense only
+    active: np.ndarray | None = None  # pattern multipliers (see multipliers), cg only
+
+
+def _target_energy(problem, b0):
+    total = 0.0
+    for rows in problem.rows(problem.Y.shape[1]):
+        resid = problem.Y[rows] - b0
+        total += float(problem.weight[rows] @ np.einsum("ij,ij->i", resid, resid))
+    return total / problem.weight_sum
+
+
+def hidden_system(problem, active, W, beta, b0, kind):
+    """Build the :class:`HiddenSystem` for ``kind`` in {"dense", "cg"}.
+
+    The dense matrix is memory-checked first: ``MemoryError`` (naming the remedy) is
+    raised before allocating a matrix that cannot fit.
+    """
+    yy = _target_energy(problem, b0)
+    if kind == "dense":
+        M, r = dense_system(problem, active, W, beta, b0)
+        return HiddenSystem("dense", r, np.diag(M).reshape(W.shape).copy(), yy, M=M)
+    mult = multipliers(problem, active)
+    return HiddenSystem(
+        "cg",
+        normal_rhs(problem, mult, beta, b0),
+        normal_diagonal(problem, mult, beta),
+        yy,
+        active=mult,
+    )
+
+
+def _quadratic_surrogate(system, theta, M_theta, alpha, beta):
+    """Fixed-pattern loss at ``theta`` from the normal equations (``M_theta = M theta``)."""
+    value = system.yy - 2.0 * float(np.sum(system.r * theta)) + float(np.sum(theta * M_theta))
+    return value + penalty(alpha, theta, beta)
 
 
 def dense_system(problem, active, W, beta, b0):
@@ -285,6 +385,7 @@ def dense_system(problem, active, W, beta, b0):
         f"the dense {P} x {P} hidden-layer normal-equation matrix",
         "Use solver='cg' (matrix-free), a smaller n_hidden, or fewer features.",
     )
+    active = multipliers(problem, active)
     return dense_normal_matrix(problem, active, beta), normal_rhs(problem, active, beta, b0)
 
 
@@ -304,7 +405,7 @@ def solve_dense_system(system, W, alpha, mu=0.0):
     try:
         if not (np.all(np.isfinite(A)) and np.all(np.isfinite(rhs))):
             raise linalg.LinAlgError("non-finite normal equations")
-        factor = linalg.cho_factor(A, lower=False, overwrite_a=False, check_finite=False)
+        factor = linalg.cho_factor(A, lower=False, overwrite_a=True, check_finite=False)
         diag = np.abs(np.diag(factor[0]))
         if diag.min() ** 2 < scale * P * np.finfo(float).eps * 1e3:
             raise linalg.LinAlgError("ill-conditioned")
@@ -314,6 +415,8 @@ def solve_dense_system(system, W, alpha, mu=0.0):
         )
     except linalg.LinAlgError:
         pass
+    A = M.copy()
+    A[np.diag_indices(P)] += alpha + mu
     A[~np.isfinite(A)] = 0.0
     rhs = np.where(np.isfinite(rhs), rhs, 0.0)
     evals, evecs = linalg.eigh(A, check_finite=False)
@@ -334,32 +437,43 @@ def _rel_residual(A, theta, rhs):
     return float(np.linalg.norm(A @ theta - rhs) / norm) if norm > 0 else 0.0
 
 
-def solve_hidden_cg(problem, active, W, beta, b0, alpha, mu=0.0, *, rtol=1e-6, max_iter=100):
+def solve_hidden_cg(
+    problem, active, W, beta, b0, alpha, mu=0.0, *, rtol=1e-6, max_iter=100, system=None
+):
     """Matrix-free W-step: Jacobi-preconditioned CG warm-started at ``W``.
 
-    Solves the same system as :func:`solve_hidden_dense`. Every CG iterate lowers the
-    damped fixed-pattern quadratic, so an early stop still never raises the surrogate
-    loss above its value at ``W``. Memory is ``O(chunk * p + p * d)``.
+    Solves the same system as :func:`solve_hidden_dense`. It stops when the residual
+    is at most ``rtol`` times the right-hand side or after ``max_iter`` iterations. Every CG
+    iterate lowers the damped fixed-pattern quadratic, so an early stop still never
+    raises the surrogate loss above its value at ``W``. Memory is ``O(chunk * p + p * d)``
+    (plus ``8 n p`` bytes of pattern multipliers when they fit, see :func:`multipliers`).
+    ``system`` is a :class:`HiddenSystem` of kind ``"cg"`` built for the same data.
     """
+    if system is None:
+        system = hidden_system(problem, active, W, beta, b0, "cg")
+    mult = system.active
     shift = alpha + mu
-    rhs = normal_rhs(problem, active, beta, b0) + mu * W
-    precond = normal_diagonal(problem, active, beta) + shift
+    rhs = system.r + mu * W
+    precond = system.diagonal + shift
     precond[precond <= 0] = 1.0
 
     def apply(V):
-        return normal_matvec(problem, active, beta, V) + shift * V
+        return normal_matvec(problem, mult, beta, V) + shift * V
 
     x = W.copy()
     r = rhs - apply(x)
     rhs_norm = np.linalg.norm(rhs)
     if rhs_norm == 0:
-        return HiddenSolve(np.zeros_like(W), "cg", np.nan, 0, 0.0)
+        zero = np.zeros_like(W)
+        surrogate = _quadratic_surrogate(system, zero, zero, alpha, beta)
+        return HiddenSolve(zero, "cg", np.nan, 0, 0.0, surrogate)
+    stop = rtol * rhs_norm
     z = r / precond
     d = z.copy()
     rz = float(np.sum(r * z))
     it = 0
-    res = np.linalg.norm(r) / rhs_norm
-    while it < max_iter and res > rtol:
+    r_norm = np.linalg.norm(r)
+    while it < max_iter and r_norm > stop:
         q = apply(d)
         dq = float(np.sum(d * q))
         if not dq > 0:  # numerically singular direction: stop where we are
@@ -368,26 +482,33 @@ def solve_hidden_cg(problem, active, W, beta, b0, alpha, mu=0.0, *, rtol=1e-6, m
         x += step * d
         r -= step * q
         it += 1
-        res = np.linalg.norm(r) / rhs_norm
+        r_norm = np.linalg.norm(r)
         z = r / precond
         rz_new = float(np.sum(r * z))
         d *= rz_new / rz
         d += z
         rz = rz_new
-    return HiddenSolve(x, "cg", np.nan, it, float(res))
+    # M x = rhs - r - shift x up to the drift of the recursive residual
+    surrogate = _quadratic_surrogate(system, x, rhs - r - shift * x, alpha, beta)
+    return HiddenSolve(x, "cg", np.nan, it, float(r_norm / rhs_norm), surrogate)
 
 
-def choose_solver(solver, p, d1, n):
+def choose_solver(solver, p, d1, n, max_inner_iter=30):
     """``"dense"`` or ``"cg"`` for ``solver`` in {"auto", "dense", "cg"}.
 
-    ``"auto"`` is dense while ``n P**2 + P**3 / 3 <= DENSE_MAX_FLOPS``
-    (``P = p * d1``, ``n`` the rows of the solve) and the matrix fits in memory, and
-    matrix-free beyond.
+    ``"auto"`` is dense while ``n P**2 + P**3 / 3 <= DENSE_ALWAYS_FLOPS``
+    (``P = p * d1``, ``n`` the rows of the solve), or ``<= DENSE_SMALL_DATA_FLOPS``
+    with ``n <= P``. Otherwise it picks the solve of least estimated time: dense while
+    ``n P**2 + P**3 / 3`` is at most ``CG_FLOP_COST * max_inner_iter * 4 n P`` (about
+    ``P <= 240`` with 30 CG iterations), matrix-free beyond. The dense solve is also
+    ruled out when its matrix does not fit in memory.
     """
     if solver != "auto":
         return solver
     P = p * d1
-    if n * P**2 + P**3 / 3 > DENSE_MAX_FLOPS:
+    dense_flops = n * P**2 + P**3 / 3
+    small = dense_flops <= DENSE_ALWAYS_FLOPS or (n <= P and dense_flops <= DENSE_SMALL_DATA_FLOPS)
+    if not small and dense_flops > CG_FLOP_COST * max_inner_iter * 4 * n * P:
         return "cg"
     try:
         require_memory(dense_bytes(p, d1), "", "")
@@ -396,19 +517,28 @@ def choose_solver(solver, p, d1, n):
     return "dense"
 
 
-def solve_hidden(problem, active, W, beta, b0, alpha, mu=0.0, *, solver="auto", cache=None, **cg):
+def solve_hidden(
+    problem, active, W, beta, b0, alpha, mu=0.0, *, solver="auto", cache=None, **cg
+):  # fmt: skip
     """Hidden-layer solve by the method ``solver`` picks (see :func:`choose_solver`).
 
     ``cache`` (a dict, emptied by the caller whenever the pattern, ``beta`` or ``b0``
-    change) keeps the dense normal equations across retries with other damping.
+    change) keeps the normal equations (:class:`HiddenSystem`) across retries with
+    other damping. The result carries the fixed-pattern loss of its ``W``
+    (``surrogate``), computed from the normal equations.
     """
-    if choose_solver(solver, *W.shape, problem.n) == "dense":
-        if cache is None:
-            cache = {}
-        if "system" not in cache:
-            cache["system"] = dense_system(problem, active, W, beta, b0)
-        return solve_dense_system(cache["system"], W, alpha, mu)
-    return solve_hidden_cg(problem, active, W, beta, b0, alpha, mu, **cg)
+    if cache is None:
+        cache = {}
+    if "system" not in cache:
+        kind = choose_solver(solver, *W.shape, problem.n, cg.get("max_iter", 100))
+        cache["system"] = hidden_system(problem, active, W, beta, b0, kind)
+    system = cache["system"]
+    if system.kind == "dense":
+        sol = solve_dense_system((system.M, system.r), W, alpha, mu)
+        M_theta = (system.M @ sol.W.ravel()).reshape(W.shape)
+        sol.surrogate = _quadratic_surrogate(system, sol.W, M_theta, alpha, beta)
+        return sol
+    return solve_hidden_cg(problem, active, W, beta, b0, alpha, mu, system=system, **cg)
 
 
 # ----------------------------------------------------------------------------------------
@@ -639,8 +769,8 @@ def fit_alternating(
         beta, b0 = solve_beta(problem, W, alpha)
     if rebalance_units:
         W, beta = rebalance(W, beta)
-    active = activation_pattern(problem, W)
-    cur = evaluate(problem, W, beta, b0, alpha)
+    cur = evaluate(problem, W, beta, b0, alpha, pattern=True)
+    active = cur.active
     history = []
 
     def val_mse():
@@ -680,19 +810,22 @@ def fit_alternating(
             cache = {}
         else:
             batch, batch_active = problem, active
+        if "system" not in cache:
+            kind = choose_solver(solver, *W.shape, batch.n, max_inner_iter)
+            with np.errstate(all="ignore"):
+                cache["system"] = hidden_system(batch, batch_active, W, beta, b0, kind)
         mu = 0.0
         if adaptive:
-            diag = normal_diagonal(batch, batch_active, beta)
+            diag = cache["system"].diagonal
             mu = mu_rel * max(float(diag.mean()), np.finfo(float).tiny)
         with np.errstate(all="ignore"):
             sol = solve_hidden(
-                batch, batch_active, W, beta, b0, alpha, mu,
-                solver=solver, cache=cache, rtol=inner_tol, max_iter=max_inner_iter,
+                batch, batch_active, W, beta, b0, alpha, mu, solver=solver, cache=cache,
+                rtol=inner_tol, max_iter=max_inner_iter,
             )  # fmt: skip
         if sol.method == "eigh" and "eigh" not in notes:
             notes.append("eigh")
-        with np.errstate(all="ignore"):
-            surrogate = surrogate_loss(batch, batch_active, sol.W, beta, b0, alpha)
+        surrogate = sol.surrogate
         direction = sol.W - W
 
         # ---- step: fixed, or damped / backtracked and accepted only on a real decrease
@@ -702,7 +835,9 @@ def fit_alternating(
             for t in steps:
                 W_try = W + t * direction
                 with np.errstate(all="ignore"):
-                    trial = evaluate(problem, W_try, beta, b0, alpha, reference=active)
+                    trial = evaluate(
+                        problem, W_try, beta, b0, alpha, reference=active, pattern=True
+                    )
                 if not np.isfinite(trial.loss):
                     continue
                 if not adaptive or trial.loss < cur.loss:
@@ -725,7 +860,7 @@ def fit_alternating(
             beta, b0 = solve_beta(problem, W, alpha)
             if rebalance_units:
                 W, beta = rebalance(W, beta)
-            cur = evaluate(problem, W, beta, b0, alpha)
+            cur = evaluate(problem, W, beta, b0, alpha, pattern=True)
             if adaptive and not cur.loss <= trial.loss:  # rounding, or a failed solve
                 (W, beta, b0), cur = kept, trial
             # ---- dead units: re-draw them, keep the revival only if J does not rise
@@ -736,11 +871,11 @@ def fit_alternating(
                 beta_new, b0_new = solve_beta(problem, W_new, alpha)
                 if rebalance_units:
                     W_new, beta_new = rebalance(W_new, beta_new)
-                cand = evaluate(problem, W_new, beta_new, b0_new, alpha)
+                cand = evaluate(problem, W_new, beta_new, b0_new, alpha, pattern=True)
                 if np.isfinite(cand.loss) and cand.loss <= cur.loss:
                     W, beta, b0, cur = W_new, beta_new, b0_new, cand
                     revived = int(dead.sum())
-            active = activation_pattern(problem, W)
+            active = cur.active
             last_rel = (prev_loss - cur.loss) / max(abs(prev_loss), np.finfo(float).tiny)
         else:
             rejections += 1

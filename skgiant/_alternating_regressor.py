@@ -91,10 +91,12 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         ``MemoryError`` is raised before allocating if it cannot fit) and factors them by
         Cholesky (eigenvalue fallback). ``"cg"`` is matrix-free: Jacobi-preconditioned
         conjugate gradients warm-started at the current weights, each iteration
-        ``O(n P)``, memory ``O(P + chunk * n_hidden)``. ``"auto"`` is dense while
-        ``n P**2 + P**3 / 3 <= 2e9`` (a quarter of a second or so per solve on one core;
-        e.g. up to ``P = 940`` at ``n = 2000``) and the matrix fits in memory,
-        matrix-free beyond.
+        ``O(n P)``, memory ``O(P + chunk * n_hidden)`` plus ``8 n n_hidden`` bytes of
+        activation multipliers when they fit. ``"auto"`` is dense (exact) for small
+        systems (``n P**2 + P**3 / 3 <= 5e7`` flops, or ``<= 2e9`` with
+        ``n <= P``) and otherwise picks the cheaper by a measured cost model: dense while
+        ``n P**2 + P**3 / 3 <= 2 * max_inner_iter * 4 n P`` (about ``P <= 240`` with the
+        default 30 CG iterations) and the matrix fits in memory, matrix-free beyond.
     max_inner_iter : int, default=30
         Conjugate-gradient iterations per hidden-layer solve (matrix-free solve only),
         >= 1. Each costs ``O(n * n_hidden * n_features)``.
@@ -134,7 +136,9 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         and after each iteration; non-increasing when ``step_size="auto"``.
     history_ : list of dict
         Per-iteration diagnostics: ``loss``, ``mse`` (unpenalized), ``surrogate`` (the
-        fixed-pattern loss of the hidden-layer solve), ``flip_fraction`` (weighted share of
+        fixed-pattern loss of the hidden-layer solve, on its rows; computed from the
+        normal equations as a quadratic form, so it costs no pass over the data),
+        ``flip_fraction`` (weighted share of
         activations that changed), ``logdet`` (of the damped normal matrix; NaN for the
         matrix-free solve), ``dead_units``, ``revived``, ``accepted``, ``step``,
         ``damping``, ``method``, ``inner_iter``, ``val_mse``, ``time`` (seconds).

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import Ridge
 
 from skgiant import _alternating as alt
@@ -61,17 +61,54 @@ def test_dense_hidden_solve_equals_lstsq(m, slope, mu, chunk):
     assert_allclose(sol.W, _lstsq_step(problem, active, W, beta, b0, 0.01, mu), atol=1e-9)
 
 
-def test_normal_operators_equal_explicit_design():
-    problem = _problem(m=2, slope=0.1, chunk=9)
-    W, beta, _ = _network(problem, p=4)
+@pytest.mark.parametrize("m", [1, 2])
+@pytest.mark.parametrize("slope", [0.0, 0.1])
+def test_normal_operators_equal_explicit_design(m, slope, monkeypatch):
+    problem = _problem(m=m, slope=slope, chunk=9)
+    W, beta, b0 = _network(problem, p=4)
     active = alt.activation_pattern(problem, W)
     Z = _explicit_design(problem, active, beta)
     w = problem.weight / problem.weight.sum()
     M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(Z.shape[0]))
-    assert_allclose(alt.dense_normal_matrix(problem, active, beta), M, atol=1e-12)
-    assert_allclose(alt.normal_diagonal(problem, active, beta).ravel(), np.diag(M), atol=1e-12)
+    r = sum(Z[k].T @ ((problem.Y[:, k] - b0[k]) * w) for k in range(Z.shape[0]))
     V = np.random.default_rng(3).normal(size=W.shape)
-    assert_allclose(alt.normal_matvec(problem, active, beta, V).ravel(), M @ V.ravel(), atol=1e-12)
+    # the boolean pattern, the float multipliers, and the boolean fallback taken when
+    # the multipliers do not fit in memory all give the same operators
+    mult = alt.multipliers(problem, active)
+    assert mult.dtype == np.float64
+    assert_allclose(mult, np.where(active, 1.0, slope))
+    for pattern in (active, mult):
+        assert_allclose(alt.dense_normal_matrix(problem, pattern, beta), M, atol=1e-12)
+        diag = alt.normal_diagonal(problem, pattern, beta).ravel()
+        assert_allclose(diag, np.diag(M), atol=1e-12)
+        mv = alt.normal_matvec(problem, pattern, beta, V).ravel()
+        assert_allclose(mv, M @ V.ravel(), atol=1e-12)
+        assert_allclose(alt.normal_rhs(problem, pattern, beta, b0).ravel(), r, atol=1e-12)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 1000)
+    assert alt.multipliers(problem, active).dtype == bool
+
+
+@pytest.mark.parametrize("solver", ["dense", "cg"])
+@pytest.mark.parametrize("m", [1, 2])
+def test_solve_reports_the_fixed_pattern_loss_of_its_result(solver, m):
+    """The surrogate from the normal equations equals the loss evaluated on the rows."""
+    problem = _problem(n=90, d=3, m=m, slope=0.1, chunk=11)
+    W, beta, b0 = _network(problem, p=5)
+    active = alt.activation_pattern(problem, W)
+    for max_iter in (3, 200):  # truncated and converged CG
+        sol = alt.solve_hidden(
+            problem, active, W, beta, b0, 0.01, 0.2, solver=solver, max_iter=max_iter
+        )
+        direct = alt.surrogate_loss(problem, active, sol.W, beta, b0, 0.01)
+        assert_allclose(sol.surrogate, direct, rtol=1e-9)
+
+
+def test_evaluate_returns_the_activation_pattern():
+    problem = _problem(n=50, chunk=7)
+    W, beta, b0 = _network(problem, p=6)
+    ev = alt.evaluate(problem, W, beta, b0, 0.1, pattern=True)
+    assert_array_equal(ev.active, problem.X1 @ W.T > 0)
+    assert alt.evaluate(problem, W, beta, b0, 0.1).active is None
 
 
 @pytest.mark.parametrize("m", [1, 2])
@@ -226,7 +263,20 @@ def test_dense_refuses_matrices_that_do_not_fit(monkeypatch):
     assert alt.choose_solver("auto", 4, 4, 30) == "dense"
     assert alt.choose_solver("auto", 200, 101, 100_000) == "cg"  # P = 20,200
     assert alt.choose_solver("auto", 32, 37, 7500) == "cg"  # 1e10 flops
-    assert alt.choose_solver("auto", 32, 11, 7500) == "dense"
+
+
+def test_auto_solver_follows_the_cost_model():
+    # tiny systems are always solved exactly
+    assert alt.choose_solver("auto", 32, 11, 100) == "dense"  # 1.7e7 flops
+    assert alt.choose_solver("auto", 32, 31, 30) == "dense"  # n <= P, 3.5e8 flops
+    assert alt.choose_solver("auto", 32, 31, 2000) == "cg"
+    assert alt.choose_solver("auto", 100, 51, 3000) == "cg"  # n <= P but 4.5e10 flops
+    # beyond, dense while n P^2 + P^3/3 <= CG_FLOP_COST * K * 4 n P, i.e. P ~ 8 K
+    assert alt.choose_solver("auto", 20, 11, 5000, max_inner_iter=30) == "dense"  # P = 220
+    assert alt.choose_solver("auto", 25, 11, 5000, max_inner_iter=30) == "cg"  # P = 275
+    assert alt.choose_solver("auto", 25, 11, 5000, max_inner_iter=100) == "dense"
+    assert alt.choose_solver("auto", 32, 11, 7500) == "cg"
+    assert alt.choose_solver("dense", 32, 37, 7500) == "dense"
 
 
 def test_undamped_iteration_stops_when_no_activation_flips():
