@@ -51,11 +51,11 @@ def expected_failed_checks(estimator):
     ):
         return {
             "check_sample_weight_equivalence_on_dense_data": (
-                "step_size and alpha are chosen on held-out folds and by leave-one-out "
-                "error over rows, which is not invariant to replacing a row of weight k by "
-                "k copies (the copies can land in different folds, and leave-one-out leaves "
-                "out one copy at a time): here step_size_ 0 vs 2 at n_hidden=16. With fixed "
-                "step_size and alpha the check passes "
+                "step_size is chosen by the leave-one-out error of held-out folds, which "
+                "is not invariant to replacing a row of weight k by k copies (the copies can "
+                "land in different folds, and leave-one-out leaves out one copy at a time): "
+                "here step_size_ 0 vs 2 at n_hidden=16. With fixed step_size and alpha the "
+                "check passes "
                 "(test_giant_step_features_weight_equivalence_with_fixed_settings)."
             )
         }
