@@ -1,12 +1,17 @@
-"""Evidence for the size of the reduced problem on which ``step_size="auto"`` is chosen.
+"""Evidence for how GiantStepRegressor's automatic choices are made cheaply.
 
-The step-size selection fits one readout per candidate and fold on a copy of the problem
-cut to at most ``_SELECTION_MAX_ROWS`` rows and ``_SELECTION_MAX_WIDTH`` units (private
-constants of ``skgiant._giant_regressor``, patched here). Smaller is cheaper; this
-prints, for each size, the test R² of the final model, the step sizes chosen and the
-fit time, on the development data and the Gaussian targets of ``bench_giant.py``.
+* The step-size selection fits one readout per candidate and fold on a copy of the
+  problem cut to at most ``_SELECTION_MAX_ROWS`` rows and ``_SELECTION_MAX_WIDTH`` units
+  (private constants of ``skgiant._giant_regressor``, patched here). Smaller is cheaper;
+  the default run prints, for each size, the test R² of the final model, the step sizes
+  chosen and the fit time.
+* ``--criterion``: instead, the final penalty chosen by generalized cross-validation
+  (the default with at least as many rows as features) against exact leave-one-out on
+  every row (``_GCV_ROWS_PER_FEATURE`` patched to infinity).
 
-    python benchmarks/tune_giant_selection.py [--seeds 3] [--datasets ...]
+Both on the development data and the Gaussian targets of ``bench_giant.py``.
+
+    python benchmarks/tune_giant_selection.py [--criterion] [--seeds 3] [--datasets ...]
 """
 
 import argparse
@@ -23,12 +28,25 @@ from skgiant import GiantStepRegressor
 
 #: (rows, units) of the reduced selection problem.
 SIZES = [(4000, 256), (2000, 256), (4000, 128), (2000, 128), (2000, 64)]
+#: Label -> rows per feature from which the final penalty is chosen by GCV.
+CRITERIA = {"gcv (default)": 1.0, "leave-one-out": np.inf}
 
 
 def _splits(name, seeds):
     if name in SYNTHETIC_SETS:
         return synthetic_splits(name, seeds, 4096, 4096)
     return dev_splits(name, seeds)
+
+
+def _evaluate(splits):
+    """Mean/std test R², mean fit time and the step sizes of the default estimator."""
+    r2, t, chosen = [], [], []
+    for seed, (X_tr, X_te, y_tr, y_te) in enumerate(splits):
+        model = make_pipeline(StandardScaler(), GiantStepRegressor(random_state=seed))
+        t.append(timed_fit(model, X_tr, y_tr))
+        r2.append(model.score(X_te, y_te))
+        chosen.append(model[-1].step_size_)
+    return f"R2 {np.mean(r2):.4f} ± {np.std(r2):.4f} fit {np.mean(t):5.2f}s step_size_ {chosen}"
 
 
 def main(argv=None):
@@ -39,32 +57,30 @@ def main(argv=None):
         nargs="+",
         default=["diabetes", "friedman1", "weather", "deliveries", *SYNTHETIC_SETS],
     )
+    parser.add_argument(
+        "--criterion", action="store_true", help="compare GCV with leave-one-out instead"
+    )
     args = parser.parse_args(argv)
     print(machine_summary())
     print(f"seeds 0..{args.seeds - 1}; default estimator, random_state = split index")
-    saved = giant._SELECTION_MAX_ROWS, giant._SELECTION_MAX_WIDTH
+    names = ("_SELECTION_MAX_ROWS", "_SELECTION_MAX_WIDTH", "_GCV_ROWS_PER_FEATURE")
+    saved = {name: getattr(giant, name) for name in names}
     try:
         with pin_threads(1):
             for name in args.datasets:
                 splits = list(_splits(name, range(args.seeds)))
+                if args.criterion:
+                    for label, rows_per_feature in CRITERIA.items():
+                        giant._GCV_ROWS_PER_FEATURE = rows_per_feature
+                        print(f"{name:11s} {label:14s} {_evaluate(splits)}", flush=True)
+                    continue
                 for rows, units in SIZES:
                     giant._SELECTION_MAX_ROWS, giant._SELECTION_MAX_WIDTH = rows, units
-                    r2, t, chosen = [], [], []
-                    for seed, (X_tr, X_te, y_tr, y_te) in enumerate(splits):
-                        model = make_pipeline(
-                            StandardScaler(), GiantStepRegressor(random_state=seed)
-                        )
-                        t.append(timed_fit(model, X_tr, y_tr))
-                        r2.append(model.score(X_te, y_te))
-                        chosen.append(model[-1].step_size_)
-                    print(
-                        f"{name:11s} rows<={rows:<5d} units<={units:<4d} "
-                        f"R2 {np.mean(r2):.4f} ± {np.std(r2):.4f} fit {np.mean(t):5.2f}s "
-                        f"step_size_ {chosen}",
-                        flush=True,
-                    )
+                    label = f"rows<={rows:<5d} units<={units:<4d}"
+                    print(f"{name:11s} {label} {_evaluate(splits)}", flush=True)
     finally:
-        giant._SELECTION_MAX_ROWS, giant._SELECTION_MAX_WIDTH = saved
+        for name, value in saved.items():
+            setattr(giant, name, value)
     return 0
 
 

@@ -44,6 +44,9 @@ from ._ridge import (
 
 #: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
 _RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
+#: ``alpha="auto"`` uses GCV from this many (weighted) rows per readout feature on, exact
+#: leave-one-out below (``benchmarks/tune_giant_selection.py --criterion`` compares them).
+_GCV_ROWS_PER_FEATURE = 1.0
 #: Held-out rows scored per step-size candidate in the selection (at most).
 _LOO_MAX_ROWS = 2048
 #: Held-out rows the step-size selection aims to score (more folds for small data).
@@ -665,7 +668,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 feature_mean=stats.feature_mean,
             )
         eig, alphas = self._eigen_readout(X, Yt, sw, W, b, chunk)
-        if sw.sum() >= n_features:  # (weights count as row copies)
+        if sw.sum() >= _GCV_ROWS_PER_FEATURE * n_features:  # (weights count as row copies)
             result.update(cv_curve=gcv_mse(eig, alphas), criterion="gcv")
         else:
             phi = self._features(X, W, b)
