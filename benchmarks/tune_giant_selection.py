@@ -7,7 +7,7 @@
   chosen and the fit time.
 * ``--criterion``: instead, the final penalty chosen by generalized cross-validation
   (the default with at least as many rows as features) against exact leave-one-out on
-  every row (``_GCV_ROWS_PER_FEATURE`` patched to infinity).
+  every row (``skgiant._ridge.GCV_ROWS_PER_FEATURE`` patched to infinity).
 
 Both on the development data and the Gaussian targets of ``bench_giant.py``.
 
@@ -24,6 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skgiant._giant_regressor as giant
+import skgiant._ridge as ridge
 from skgiant import GiantStepRegressor
 
 #: (rows, units) of the reduced selection problem.
@@ -63,15 +64,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(machine_summary())
     print(f"seeds 0..{args.seeds - 1}; default estimator, random_state = split index")
-    names = ("_SELECTION_MAX_ROWS", "_SELECTION_MAX_WIDTH", "_GCV_ROWS_PER_FEATURE")
+    names = ("_SELECTION_MAX_ROWS", "_SELECTION_MAX_WIDTH")
     saved = {name: getattr(giant, name) for name in names}
+    saved_gcv = ridge.GCV_ROWS_PER_FEATURE
     try:
         with pin_threads(1):
             for name in args.datasets:
                 splits = list(_splits(name, range(args.seeds)))
                 if args.criterion:
                     for label, rows_per_feature in CRITERIA.items():
-                        giant._GCV_ROWS_PER_FEATURE = rows_per_feature
+                        ridge.GCV_ROWS_PER_FEATURE = rows_per_feature
                         print(f"{name:11s} {label:14s} {_evaluate(splits)}", flush=True)
                     continue
                 for rows, units in SIZES:
@@ -81,6 +83,7 @@ def main(argv=None):
     finally:
         for name, value in saved.items():
             setattr(giant, name, value)
+        ridge.GCV_ROWS_PER_FEATURE = saved_gcv
     return 0
 
 

@@ -42,18 +42,15 @@ from ._chunks import chunk_n_rows, row_slices
 from ._memory import require_memory
 from ._ridge import (
     LinAlgConditionWarning,
-    best_penalty_index,
     eigen_readout,
     gram_statistics,
-    loo_mse,
     ridge_coef,
+    select_penalty,
     solve_readout,
 )
 
 #: Penalties tried when ``alpha="auto"`` (normalized convention, standardized targets).
 AUTO_ALPHAS = np.logspace(-6, 1, 29)
-#: Largest number of rows the leave-one-out selection of ``alpha`` evaluates.
-LOO_MAX_ROWS = 2000
 #: ``solver="auto"`` always solves densely (exactly) while forming and factoring the
 #: normal equations, ``n P**2 + P**3 / 3`` floating-point operations with
 #: ``P = p (d + 1)``, stays below this (a millisecond or two on one core) ...
@@ -564,21 +561,22 @@ def solve_beta(problem, W, alpha):
         return solve_readout(readout_statistics(problem, W), alpha)
 
 
-def select_alpha(problem, W, alphas=AUTO_ALPHAS, rng=None):
-    """Penalty of least exact leave-one-out error of the readout on the features of ``W``.
+def select_alpha(problem, W, alphas=AUTO_ALPHAS):
+    """Penalty of least cross-validation error of the readout on the features of ``W``.
 
-    Evaluated on all rows when there are at most :data:`LOO_MAX_ROWS`, else on a random
-    subset of that many (an unbiased estimate of the full leave-one-out error).
+    Generalized cross-validation, or exact leave-one-out with fewer rows than units
+    (:func:`~skgiant._ridge.select_penalty`, the rule ``GiantStepRegressor`` uses too).
     Returns ``(alpha, beta, b0)``.
     """
     eig = eigen_readout(readout_statistics(problem, W))
-    positive = np.flatnonzero(problem.weight > 0)
-    if positive.size > LOO_MAX_ROWS:
-        rng = np.random.default_rng(0) if rng is None else rng
-        positive = np.sort(rng.choice(positive, LOO_MAX_ROWS, replace=False))
-    phi = hidden_features(problem.X1[positive], W, problem.slope)
-    errors = loo_mse(eig, phi, problem.Y[positive], problem.weight[positive], alphas)
-    alpha = float(np.asarray(alphas)[best_penalty_index(errors)])
+
+    def rows():
+        positive = np.flatnonzero(problem.weight > 0)
+        phi = hidden_features(problem.X1[positive], W, problem.slope)
+        return phi, problem.Y[positive], problem.weight[positive]
+
+    index, _, _ = select_penalty(eig, alphas, rows)
+    alpha = float(np.asarray(alphas)[index])
     beta, b0 = ridge_coef(eig, alpha)
     return alpha, beta, b0
 
@@ -763,7 +761,7 @@ def fit_alternating(
     notes = []
 
     if alpha == "auto":
-        alpha, beta, b0 = select_alpha(problem, W, rng=rng)
+        alpha, beta, b0 = select_alpha(problem, W)
     else:
         alpha = float(alpha)
         beta, b0 = solve_beta(problem, W, alpha)

@@ -29,7 +29,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     method of Barbu, 2023) and then the readout by ridge regression. By default the
     iteration is safeguarded: a hidden-layer step is Levenberg-Marquardt damped and
     backtracked and kept only if it lowers the true training loss, units are rebalanced
-    and dead units revived, and the penalty is chosen by exact leave-one-out error.
+    and dead units revived, and the penalty is chosen by generalized cross-validation.
     ``AlternatingOLSReLURegressor(n_hidden=64, max_iter=30, step_size=1.0,
     alpha=1e-3 / n_samples, init_scale="standard", tol=0.0, rebalance=False,
     revive_dead_units=False)`` is the published recipe.
@@ -71,8 +71,9 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         need to change with the number of samples (the published ``lambda`` on
         un-normalized sums is ``alpha = lambda / n_samples``). It touches the hidden
         biases but not the output intercept. ``"auto"`` picks it from
-        ``numpy.logspace(-6, 1, 29)`` by the exact leave-one-out error of the readout at
-        initialization (on at most 2000 rows), and keeps it for the whole fit.
+        ``numpy.logspace(-6, 1, 29)`` by the generalized cross-validation error of the
+        readout at initialization (exact leave-one-out with fewer rows than units, the
+        rule of ``GiantStepRegressor``), and keeps it for the whole fit.
     negative_slope : float in [0, 1), default=0.0
         Leaky-ReLU slope ``s`` for negative inputs (0 is ReLU).
     tol : float >= 0, default=1e-4

@@ -34,21 +34,18 @@ from ._ridge import (
     best_penalty_index,
     dual_eigen_readout,
     eigen_readout,
-    gcv_mse,
     gram_statistics,
     loo_mse,
     ridge_coef,
+    select_penalty,
     solve_dual_readout,
     solve_readout,
 )
 
 #: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
 _RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
-#: ``alpha="auto"`` uses GCV from this many (weighted) rows per readout feature on, exact
-#: leave-one-out below (``benchmarks/tune_giant_selection.py --criterion`` compares them).
-_GCV_ROWS_PER_FEATURE = 1.0
 #: Held-out rows scored per step-size candidate in the selection (at most).
-_LOO_MAX_ROWS = 2048
+_SELECTION_HELD_ROWS = 2048
 #: Held-out rows the step-size selection aims to score (more folds for small data).
 _SELECTION_ROWS = 1000
 #: The step-size selection runs on at most this many rows and hidden units.
@@ -340,7 +337,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             )
         n_readout = self.n_hidden + (d if self.linear_readout else 0)
         require_memory(
-            8 * (3 * n_readout**2 + 3 * min(n, _LOO_MAX_ROWS) * n_readout),
+            8 * (3 * n_readout**2 + 3 * min(n, n_readout) * n_readout),
             f"The readout of n_hidden={self.n_hidden} units (a {n_readout} x {n_readout} "
             "Gram matrix and its eigenvectors)",
             "Lower n_hidden.",
@@ -448,8 +445,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         no_step = None  # the readout without a step is the same for every fold
         for k in range(n_folds):
             held = np.sort(order[k * fold : (k + 1) * fold])
-            if len(held) > _LOO_MAX_ROWS // n_folds:
-                held = np.sort(rng.permutation(held)[: _LOO_MAX_ROWS // n_folds])
+            if len(held) > _SELECTION_HELD_ROWS // n_folds:
+                held = np.sort(rng.permutation(held)[: _SELECTION_HELD_ROWS // n_folds])
             pool = np.setdiff1d(np.arange(n), order[k * fold : (k + 1) * fold])
             weights.append(net.sw[held])
             fold_net = net.for_fold(k)
@@ -520,15 +517,15 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         return mask
 
     def _linear_fit(self, X, Yt, sw, chunk):
-        """Fitted values of a ridge regression of the targets on ``X`` (penalty by LOO)."""
+        """Fitted values of a ridge regression of the targets on ``X`` (penalty by CV)."""
 
         def features(rows):
             return np.asarray(X[rows], dtype=np.float64)
 
         eig = eigen_readout(gram_statistics(features, Yt, sw, chunk))
         alphas = _RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)
-        scores = loo_mse(eig, features(slice(None)), Yt, sw, alphas)
-        beta, intercept = ridge_coef(eig, alphas[best_penalty_index(scores)])
+        index, _, _ = select_penalty(eig, alphas, lambda: (features(slice(None)), Yt, sw))
+        beta, intercept = ridge_coef(eig, alphas[index])
         return features(slice(None)) @ beta + intercept
 
     def _take_steps(self, net, c, pool, start_step, *, warn=True, progress=None, readout=None):
@@ -644,11 +641,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     def _fit_readout(self, X, Yt, sw, W, b, chunk):
         """Ridge readout on the features of ``(W, b)``.
 
-        With ``alpha="auto"`` the penalty is the one with the smallest generalized
-        cross-validation error, read off the eigendecomposition, when there are at least
-        as many rows as features; with fewer rows (where some leverages approach one and
-        GCV's uniform-leverage approximation is poor) the exact leave-one-out error,
-        cheap in the dual form.
+        With ``alpha="auto"`` the penalty is chosen by :func:`select_penalty`: generalized
+        cross-validation with at least as many rows as features, else exact leave-one-out
+        (cheap in the dual form).
         """
         result = dict(alpha_grid=None, cv_curve=None, criterion=None)
         n_features = W.shape[0] + (X.shape[1] if self.linear_readout else 0)
@@ -668,12 +663,10 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 feature_mean=stats.feature_mean,
             )
         eig, alphas = self._eigen_readout(X, Yt, sw, W, b, chunk)
-        if sw.sum() >= _GCV_ROWS_PER_FEATURE * n_features:  # (weights count as row copies)
-            result.update(cv_curve=gcv_mse(eig, alphas), criterion="gcv")
-        else:
-            phi = self._features(X, W, b)
-            result.update(cv_curve=loo_mse(eig, phi, Yt, sw, alphas), criterion="loo")
-        alpha_index = best_penalty_index(result["cv_curve"])
+        alpha_index, curve, criterion = select_penalty(
+            eig, alphas, lambda: (self._features(X, W, b), Yt, sw)
+        )
+        result.update(cv_curve=curve, criterion=criterion)
         beta, intercept = ridge_coef(eig, alphas[alpha_index])
         return dict(
             result,

@@ -339,6 +339,45 @@ def gcv_mse(eig, alphas):
     return rss / denom**2
 
 
+#: :func:`select_penalty` uses GCV from this many (weighted) rows per feature on.
+GCV_ROWS_PER_FEATURE = 1.0
+
+
+def select_penalty(eig, alphas, rows):
+    """The penalty of least cross-validation error on the grid ``alphas``.
+
+    Generalized cross-validation (:func:`gcv_mse`, read off the eigendecomposition) when
+    the total weight is at least :data:`GCV_ROWS_PER_FEATURE` times the number of
+    features; with fewer rows, where some leverages approach one and GCV's uniform
+    leverage is a poor approximation, the exact leave-one-out error (:func:`loo_mse`)
+    on the rows ``rows()`` returns. Weights count as row copies in both, so integer
+    weights and repeated rows choose the same penalty.
+
+    Parameters
+    ----------
+    eig : EigenReadout
+    alphas : ndarray of shape (L,)
+        Ascending penalties.
+    rows : callable
+        ``rows()`` returns ``(phi, y, w)``: features, targets and weights of the rows the
+        readout was fitted on (only called for leave-one-out).
+
+    Returns
+    -------
+    index : int
+        Position in ``alphas`` of the chosen penalty (:func:`best_penalty_index`).
+    curve : ndarray of shape (L,)
+        The error along ``alphas``.
+    criterion : {"gcv", "loo"}
+    """
+    if eig.stats.weight_sum >= GCV_ROWS_PER_FEATURE * eig.eigenvectors.shape[0]:
+        curve, criterion = gcv_mse(eig, alphas), "gcv"
+    else:
+        phi, y, w = rows()
+        curve, criterion = loo_mse(eig, phi, y, w, alphas), "loo"
+    return best_penalty_index(curve), curve, criterion
+
+
 #: Leave-one-out errors within this relative distance of the least one count as ties.
 PENALTY_TIE_RTOL = 1e-6
 

@@ -292,3 +292,23 @@ def test_undamped_iteration_stops_when_no_activation_flips():
     assert res.history[1]["flip_fraction"] == 0.0
     fitted = alt.hidden_features(problem.X1, res.W, 0.0) @ res.beta + res.b0
     assert_allclose(fitted, problem.Y, atol=1e-8)
+
+
+def test_auto_alpha_minimizes_dense_generalized_cross_validation():
+    # the readout penalty at initialization: GCV = RSS / (1 - df / n)**2 of the ridge on
+    # the hidden features, with df the trace of the hat matrix (intercept included)
+    problem = _problem(n=120, d=3, weights=False)
+    W = alt.init_weights(np.random.default_rng(0), 8, 3, "fan_in")
+    alpha, beta, b0 = alt.select_alpha(problem, W)
+    phi = alt.hidden_features(problem.X1, W, problem.slope)
+    centred = phi - phi.mean(axis=0)
+    y = problem.Y[:, 0] - problem.Y[:, 0].mean()
+    n = len(y)
+    gcv = []
+    for a in alt.AUTO_ALPHAS:
+        hat = centred @ np.linalg.solve(centred.T @ centred + a * n * np.eye(8), centred.T)
+        gcv.append(np.mean((y - hat @ y) ** 2) / (1.0 - (1.0 + np.trace(hat)) / n) ** 2)
+    assert alpha == alt.AUTO_ALPHAS[int(np.argmin(gcv))]
+    ref = Ridge(alpha=alpha * n).fit(phi, problem.Y[:, 0])
+    assert_allclose(beta[:, 0], ref.coef_, rtol=1e-7, atol=1e-10)
+    assert_allclose(b0, ref.intercept_, rtol=1e-7)

@@ -11,6 +11,7 @@ from skgiant._ridge import (
     gram_statistics,
     loo_mse,
     ridge_coef,
+    select_penalty,
     solve_dual_readout,
     solve_readout,
 )
@@ -152,3 +153,19 @@ def test_dual_readout_equals_sklearn_ridge_and_warns_when_singular():
         beta0, _ = solve_dual_readout(eig, 0.0)
     # the minimum-norm interpolant: fits every weighted row exactly
     assert_allclose(phi @ beta0 + _ - y, 0.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("n, p", [(60, 12), (20, 40)])
+def test_select_penalty_gcv_with_many_rows_loo_with_few(n, p):
+    phi, y, w = _problem(n=n, p=p)
+    w = np.round(w) + 1.0  # integer weights: rows counted by weight, sum(w) > n
+    eig = eigen_readout(_stats(phi, y, w, 9))
+    alphas = np.logspace(-3, 1, 9)
+    index, curve, criterion = select_penalty(eig, alphas, lambda: (phi, y, w))
+    if w.sum() >= p:
+        assert criterion == "gcv"
+        assert_allclose(curve, gcv_mse(eig, alphas))
+    else:
+        assert criterion == "loo"
+        assert_allclose(curve, loo_mse(eig, phi, y, w, alphas))
+    assert index == int(np.argmin(curve))
