@@ -4,8 +4,8 @@ import numpy as np
 from scipy.special import erf
 
 
-def _relu(z, slope=0.0):
-    return np.maximum(z, slope * z) if slope else np.maximum(z, 0.0)
+def _relu(z, slope=0.0, out=None):
+    return np.maximum(z, slope * z, out=out) if slope else np.maximum(z, 0.0, out=out)
 
 
 def _relu_grad(z, slope=0.0):
@@ -24,16 +24,19 @@ def _erf_grad(z, slope=0.0):
 
 _FUNCTIONS = {
     "relu": (_relu, _relu_grad),
-    "tanh": (lambda z, slope=0.0: np.tanh(z), _tanh_grad),
-    "erf": (lambda z, slope=0.0: erf(z), _erf_grad),
+    "tanh": (lambda z, slope=0.0, out=None: np.tanh(z, out=out), _tanh_grad),
+    "erf": (lambda z, slope=0.0, out=None: erf(z, out=out), _erf_grad),
 }
 
 ACTIVATIONS = tuple(_FUNCTIONS)
 
 
-def activation(name, z, slope=0.0):
-    """Apply the activation ``name`` (``slope`` is the leaky-ReLU negative slope)."""
-    return _FUNCTIONS[name][0](z, slope)
+def activation(name, z, slope=0.0, out=None):
+    """Apply the activation ``name`` (``slope`` is the leaky-ReLU negative slope).
+
+    ``out`` (which may be ``z`` itself) receives the result, as for a numpy ufunc.
+    """
+    return _FUNCTIONS[name][0](z, slope, out=out)
 
 
 def activation_grad(name, z, slope=0.0):

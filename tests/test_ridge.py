@@ -5,11 +5,13 @@ from sklearn.linear_model import Ridge
 
 from skgiant._ridge import (
     LinAlgConditionWarning,
+    TridiagonalReadout,
     dual_eigen_readout,
     eigen_readout,
     gcv_mse,
     gram_statistics,
     loo_mse,
+    penalty_path,
     ridge_coef,
     select_penalty,
     solve_dual_readout,
@@ -104,16 +106,63 @@ def test_gcv_equals_dense_weighted_hat_matrix(chunk):
     phi, y, w = _problem()
     eig = eigen_readout(_stats(phi, y, w, chunk))
     alphas = np.array([1e-4, 0.05, 2.0])
+    assert_allclose(gcv_mse(eig, alphas), _dense_gcv(phi, y, w, alphas), rtol=1e-8)
+
+
+def _dense_gcv(phi, y, w, alphas):
+    """GCV from the explicit weighted hat matrix of the ridge with a free intercept."""
     S = w.sum()
     Z = np.hstack([np.ones((len(y), 1)), phi])
     expected = []
     for alpha in alphas:
         penalty = np.diag(np.r_[0.0, np.full(phi.shape[1], alpha * S)])
         hat = Z @ np.linalg.solve(Z.T @ (w[:, None] * Z) + penalty, (w[:, None] * Z).T)
-        resid = y - hat @ y
-        rss = (w[:, None] * resid**2).sum(axis=0) / S
+        rss = (w[:, None] * (y - hat @ y) ** 2).sum(axis=0) / S
         expected.append(np.mean(rss) / (1.0 - np.trace(hat) / S) ** 2)
-    assert_allclose(gcv_mse(eig, alphas), expected, rtol=1e-8)
+    return expected
+
+
+@pytest.mark.parametrize("m", [1, 3])
+def test_tridiagonal_readout_equals_hat_matrix_gcv_and_sklearn_ridge(m):
+    # the tridiagonal path (no eigenvectors) against an explicit hat matrix and Ridge
+    phi, y, w = _problem(n=80, p=15, m=m)
+    alphas = np.array([1e-4, 0.05, 2.0])
+    tri = penalty_path(_stats(phi, y, w, 9), alphas[0])
+    assert isinstance(tri, TridiagonalReadout)
+    for alpha in alphas:
+        ref = Ridge(alpha=alpha * w.sum()).fit(phi, y, sample_weight=w)
+        beta, intercept = ridge_coef(tri, alpha)
+        assert_allclose(beta, ref.coef_.reshape(m, -1).T, rtol=1e-8, atol=1e-11)
+        assert_allclose(intercept, np.atleast_1d(ref.intercept_), rtol=1e-8)
+    assert_allclose(gcv_mse(tri, alphas), _dense_gcv(phi, y, w, alphas), rtol=1e-8)
+    assert_allclose(tri.mean_variance, np.trace(tri.stats.gram) / 15, rtol=1e-12)
+
+
+def test_penalty_path_falls_back_to_the_eigendecomposition_when_ill_posed():
+    phi, y, w = _problem(n=80, p=15)
+    alphas = np.array([1e-3, 0.1])
+    # one feature constant up to rounding: the eigendecomposition drops its direction,
+    # the tridiagonal path keeps it, with no effect beyond rounding at these penalties
+    constant = phi.copy()
+    constant[:, 4] = 3.0 + 1e-17 * np.arange(80)
+    stats = _stats(constant, y, w, 9)
+    tri, eig = penalty_path(stats, alphas[0]), eigen_readout(stats)
+    assert isinstance(tri, TridiagonalReadout)
+    assert_allclose(gcv_mse(tri, alphas), gcv_mse(eig, alphas), rtol=1e-9)
+    for alpha in alphas:
+        for got, want in zip(ridge_coef(tri, alpha), ridge_coef(eig, alpha), strict=True):
+            assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+    # every feature constant up to rounding (penalties on the noise scale), a penalty at
+    # rounding level of the spectrum, and fewer rows than features: the eigendecomposition
+    flat = 3.0 + 1e-17 * np.random.default_rng(0).normal(size=(80, 15))
+    flat_stats = _stats(flat, y, w, 9)
+    assert not isinstance(
+        penalty_path(flat_stats, 1e-6 * np.trace(flat_stats.gram) / 15), TridiagonalReadout
+    )
+    assert not isinstance(penalty_path(_stats(phi, y, w, 9), 1e-300), TridiagonalReadout)
+    phi_few, y_few, _ = _problem(n=10, p=15)
+    few = _stats(phi_few, y_few, np.ones(10), 4)
+    assert not isinstance(penalty_path(few, 1e-3), TridiagonalReadout)
 
 
 def test_dual_form_equals_primal_for_few_rows():
