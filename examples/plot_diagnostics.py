@@ -43,14 +43,15 @@ directions = np.vstack([u1 + u2, u1 - u2]) / np.sqrt(2)  # v (linear part), v_pe
 # %%
 # One step against four fresh-batch steps
 # ---------------------------------------
-# A fixed step size, ``remove_linear=False`` and no biases stay close to the setting of
-# the theory; batches of ``8 d`` rows.
+# A fixed step size, ``remove_linear=False``, no biases and the frozen random second layer
+# stay close to the setting of the theory; fresh batches of ``8 d`` rows.
 common = dict(
     n_hidden=256,
     step_size=1.0,
     batch_size=8 * d,
     bias_scale=0.0,
     remove_linear=False,
+    second_layer="frozen",
     random_state=0,
 )
 fits = {k: GiantStepRegressor(n_steps=k, **common).fit(X, y) for k in range(5)}

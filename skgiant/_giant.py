@@ -9,9 +9,11 @@ Loss on a batch ``B`` with weights ``w_i`` (``S_B = sum_{i in B} w_i``)::
     L(W, b) = (1 / (2 S_B)) * sum_{i in B} w_i * ||y_i - f(x_i)||**2
 
 A giant step is one full-batch gradient step ``W <- W - eta * dL/dW`` with the second
-layer ``a`` frozen and a learning rate ``eta`` that grows with the width (each row's
-gradient is O(1/p)). Nothing here knows about scikit-learn: arrays in, arrays and a
-history out.
+layer ``a`` held fixed and a learning rate ``eta`` that grows with the width (each row's
+gradient is O(1/p)). The second layer is the frozen random signs (the theory), or the
+rescaled coefficients of a readout fitted after the previous step, with that readout's
+residuals as the labels (:func:`normalized_second_layer`). Nothing here knows about
+scikit-learn: arrays in, arrays and a history out.
 """
 
 from dataclasses import dataclass
@@ -72,7 +74,9 @@ def network_output(X, W, b, a, act, slope=0.0):
     return activation(act, X @ W.T + b, slope) @ a / np.sqrt(W.shape[0])
 
 
-def first_layer_gradient(X, Y, sample_weight, rows, W, b, a, *, act, chunk, slope=0.0):
+def first_layer_gradient(
+    X, Y, sample_weight, rows, W, b, a, *, act, chunk, slope=0.0, targets_are_residuals=False
+):
     """Negative gradient of the batch loss with respect to ``W`` and ``b``.
 
     Parameters
@@ -85,6 +89,10 @@ def first_layer_gradient(X, Y, sample_weight, rows, W, b, a, *, act, chunk, slop
         Activation name.
     chunk : int
         Rows per chunk; only ``O(chunk * p)`` temporaries are held.
+    targets_are_residuals : bool, default=False
+        ``Y`` already holds the residuals ``y - f(x)`` of the model the step follows
+        (a refitted readout, see :func:`normalized_second_layer`): the network output is
+        not subtracted, and ``a`` only weights each unit's share of the gradient.
 
     Returns
     -------
@@ -105,7 +113,10 @@ def first_layer_gradient(X, Y, sample_weight, rows, W, b, a, *, act, chunk, slop
         w = sample_weight[idx]
         z = Xc @ W.T
         z += b
-        resid = Y[idx] - activation(act, z, slope) @ a / root_p  # (c, m)
+        if targets_are_residuals:
+            resid = Y[idx]
+        else:
+            resid = Y[idx] - activation(act, z, slope) @ a / root_p  # (c, m)
         loss += 0.5 * float(w @ np.einsum("cm,cm->c", resid, resid))
         # d f / d z_j = a_j act'(z_j) / sqrt(p); the residual is weighted by w_i / S_B
         back = (resid * w[:, None]) @ a.T  # (c, p)
@@ -114,6 +125,22 @@ def first_layer_gradient(X, Y, sample_weight, rows, W, b, a, *, act, chunk, slop
         grad_b += back.sum(axis=0)
     scale = 1.0 / (weight * root_p)
     return grad_W * scale, grad_b * scale, loss / weight
+
+
+def normalized_second_layer(beta):
+    """The second layer a refitted readout gives the next step: ``beta`` at the init scale.
+
+    Between steps (``second_layer="refit"``) the hidden-unit coefficients ``beta`` of the
+    ridge readout replace the frozen random signs, rescaled to the same root mean square
+    ``1 / sqrt(p)``, so that the giant learning-rate convention means the same thing at
+    every step (the step then shrinks only with the readout's residual). An all-zero
+    readout gives an all-zero layer: no unit moves.
+    """
+    beta = np.asarray(beta, dtype=np.float64)
+    rms = np.sqrt(np.mean(beta * beta)) if beta.size else 0.0
+    if not rms > 0:
+        return np.zeros_like(beta)
+    return beta / (rms * np.sqrt(beta.shape[0]))
 
 
 @dataclass
@@ -150,6 +177,7 @@ def giant_step(
     step=0,
     fresh_batch=True,
     gradient=None,
+    targets_are_residuals=False,
 ):
     """One giant step; returns the new ``(W, b)`` and a :class:`StepRecord`.
 
@@ -168,9 +196,22 @@ def giant_step(
         Rescale each updated row ``(w_j, b_j)`` to its norm before the step.
     gradient : tuple, optional
         A precomputed ``first_layer_gradient`` result at ``(W, b)`` on ``rows``.
+    targets_are_residuals : bool, default=False
+        Passed to :func:`first_layer_gradient`.
     """
     if gradient is None:
-        gradient = first_layer_gradient(X, Y, sample_weight, rows, W, b, a, act=act, chunk=chunk)
+        gradient = first_layer_gradient(
+            X,
+            Y,
+            sample_weight,
+            rows,
+            W,
+            b,
+            a,
+            act=act,
+            chunk=chunk,
+            targets_are_residuals=targets_are_residuals,
+        )
     grad_W, grad_b, loss = gradient
     dW = eta * grad_W
     db = eta * grad_b if update_bias else np.zeros_like(grad_b)

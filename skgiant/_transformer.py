@@ -17,6 +17,7 @@ _SHARED = (
     "activation",
     "bias_scale",
     "remove_linear",
+    "second_layer",
     "verbose",
     "random_state",
 )
@@ -68,6 +69,9 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Standard deviation of the random first-layer biases, ``>= 0``.
     remove_linear : bool, default=True
         Remove a linear fit from the labels the steps see.
+    second_layer : {"refit", "frozen"}, default="refit"
+        What the steps after the first follow (the previous readout, or the random
+        signs); see :class:`~skgiant.GiantStepRegressor`.
     verbose : int, default=0
         Passed to the internal regressor (progress per step-size candidate and step).
     random_state : int, RandomState instance or None, default=None
@@ -123,6 +127,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         *,
         bias_scale=1.0,
         remove_linear=True,
+        second_layer="refit",
         verbose=0,
         random_state=None,
     ):
@@ -134,6 +139,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.activation = activation
         self.bias_scale = bias_scale
         self.remove_linear = remove_linear
+        self.second_layer = second_layer
         self.verbose = verbose
         self.random_state = random_state
 

@@ -11,6 +11,7 @@ from skgiant._giant import (
     init_first_layer,
     learning_rate,
     network_output,
+    normalized_second_layer,
 )
 from skgiant.diagnostics import alignment, effective_rank
 
@@ -142,3 +143,11 @@ def test_alignment_and_effective_rank():
     assert effective_rank(np.eye(4)) == pytest.approx(4.0)
     with pytest.raises(ValueError, match="features"):
         alignment(W_random, U[:, :10])
+
+
+def test_normalized_second_layer_has_the_scale_of_the_initial_signs():
+    beta = np.random.default_rng(0).normal(size=(40, 3)) * 7.0
+    a = normalized_second_layer(beta)
+    assert_allclose(np.sqrt(np.mean(a**2)), 1 / np.sqrt(40))
+    assert_allclose(a / a[0, 0], beta / beta[0, 0])  # same direction
+    assert np.all(normalized_second_layer(np.zeros((5, 1))) == 0)  # nothing to follow

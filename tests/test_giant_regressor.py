@@ -13,11 +13,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgiant import GiantStepRegressor
+from skgiant._giant_regressor import THEORY_PARAMS
 from skgiant.datasets import make_multi_index, make_single_index
 from skgiant.diagnostics import alignment
 
-# The theory's protocol: no biases, no linear term, plain labels, symmetric init.
-PAPER = dict(bias_scale=0.0, remove_linear=False, linear_readout=False, symmetric_init=True)
+# The theory's protocol: no biases, no linear term, plain labels, symmetric init, frozen a.
+PAPER = THEORY_PARAMS
 
 
 def rms(v):
@@ -260,6 +261,80 @@ def test_warm_start_uses_a_step_size_given_after_a_no_step_fit():
     assert model.n_iter_ == 1 and model.step_size_ == 1.0
     cold = GiantStepRegressor(n_hidden=32, n_steps=1, step_size=1.0, random_state=0).fit(X, y)
     assert_allclose(model.network_.weights, cold.network_.weights, rtol=1e-10)
+
+
+def _manual_step(X, R, W, b, a, c):
+    """One giant step following residuals ``R`` with second layer ``a`` (plain numpy)."""
+    n, d = X.shape
+    p = W.shape[0]
+    z = X @ W.T + b
+    back = (R @ a.T) * (z > 0)
+    eta = c * p * np.sqrt(n / d)
+    return W + eta * back.T @ X / (n * np.sqrt(p)), b + eta * back.sum(axis=0) / (n * np.sqrt(p))
+
+
+def test_refit_second_layer_follows_the_ridge_readout_of_the_previous_step():
+    # Two steps built by hand: the first follows the frozen random signs, the second the
+    # scikit-learn Ridge readout of the features after the first (its hidden coefficients
+    # rescaled to the signs' root mean square, its residuals as labels).
+    X, y = _data(n=200)
+    y = 3.0 + 2.0 * y
+    c, alpha, p = 0.7, 1e-2, 16
+    params = dict(n_hidden=p, step_size=c, alpha=alpha, remove_linear=False, random_state=0)
+    init = GiantStepRegressor(n_steps=0, **params).fit(X, y)
+    W, b, a = init.network_.weights, init.network_.bias, init.second_layer_
+    Yt = ((y - y.mean()) / y.std())[:, None]
+    W, b = _manual_step(X, Yt - np.maximum(X @ W.T + b, 0) @ a / np.sqrt(p), W, b, a, c)
+    phi = np.hstack([np.maximum(X @ W.T + b, 0) / np.sqrt(p), X / np.sqrt(X.shape[1])])
+    ridge = Ridge(alpha=alpha * len(y)).fit(phi, Yt)
+    beta = ridge.coef_.ravel()[:p]
+    a2 = (beta / (np.sqrt(np.mean(beta**2)) * np.sqrt(p)))[:, None]
+    resid = Yt - ridge.predict(phi).reshape(-1, 1)
+    W, b = _manual_step(X, resid, W, b, a2, c)
+    model = GiantStepRegressor(n_steps=2, **params).fit(X, y)
+    assert model.n_iter_ == 2 and model.batch_size_ == len(y)
+    assert_allclose(model.network_.weights, W, rtol=1e-8, atol=1e-10)
+    assert_allclose(model.network_.bias, b, rtol=1e-8, atol=1e-10)
+    # the recorded loss of step 2 is that of the readout it follows
+    assert_allclose(model.loss_curve_[1], 0.5 * np.mean(resid**2), rtol=1e-8)
+
+
+def test_auto_selection_chooses_the_number_of_steps_on_held_out_rows():
+    X, y = _data(n=400)
+    model = GiantStepRegressor(n_hidden=32, n_steps=2, random_state=0).fit(X, y)
+    scores = model.selection_scores_
+    assert (0.0, 0) in scores
+    assert set(scores) == {(0.0, 0)} | {
+        (float(c), t) for c in model.step_size_grid if c > 0 for t in (1, 2)
+    }
+    chosen = (model.step_size_, model.n_iter_)
+    assert chosen in scores
+    # the choice is the best candidate, or no step when that is within one standard error
+    best = min(scores, key=scores.get)
+    assert chosen in (best, (0.0, 0))
+    assert model.step_size_scores_ == {
+        c: min(v for (cc, _), v in scores.items() if cc == c) for c in model.step_size_grid
+    }
+
+
+# refit: every step on all rows; frozen: fresh batches (a fixed size, so that one step
+# and then another take the same batches as two steps at once)
+@pytest.mark.parametrize("second_layer, batch_size", [("refit", "auto"), ("frozen", 150)])
+def test_warm_start_continues_the_steps_of_a_cold_fit(second_layer, batch_size):
+    X, y = _data(n=300)
+    params = dict(
+        n_hidden=32,
+        step_size=1.0,
+        batch_size=batch_size,
+        second_layer=second_layer,
+        random_state=0,
+    )
+    model = GiantStepRegressor(n_steps=1, warm_start=True, **params).fit(X, y)
+    model.fit(X, y)  # one more step
+    cold = GiantStepRegressor(n_steps=2, **params).fit(X, y)
+    assert model.n_iter_ == cold.n_iter_ == 2
+    assert_allclose(model.network_.weights, cold.network_.weights, rtol=1e-10)
+    assert_allclose(model.predict(X), cold.predict(X), rtol=1e-8)
 
 
 def test_n_steps_zero_is_step_size_zero():

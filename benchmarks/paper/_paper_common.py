@@ -23,9 +23,11 @@ if str(HERE.parent) not in sys.path:
 from _common import load_summary, machine_summary  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from skgiant._giant_regressor import THEORY_PARAMS  # noqa: E402
+
 #: The theory's protocol for GiantStepRegressor: no biases, no linear term, plain labels,
-#: symmetric initialization (the same set as tests/test_giant_regressor.py).
-PAPER = dict(bias_scale=0.0, remove_linear=False, linear_readout=False, symmetric_init=True)
+#: symmetric initialization, frozen random second layer.
+PAPER = THEORY_PARAMS
 
 
 def parse_args(name, description, argv, *, default_seeds=5, quick_seeds=2, extra=None):
