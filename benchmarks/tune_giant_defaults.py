@@ -7,6 +7,8 @@ with ``n_steps=0`` (pure random features + the same readout), which the giant st
 beat.
 
     python benchmarks/tune_giant_defaults.py [--seeds 3] [--datasets diabetes friedman1 ...]
+
+``--datasets`` also takes the Gaussian targets of ``bench_giant.py`` (T1, T2, relu).
 """
 
 import argparse
@@ -15,6 +17,7 @@ import sys
 
 import numpy as np
 from _common import dev_splits, machine_summary, pin_threads, timed_fit
+from bench_giant import SYNTHETIC_SETS, synthetic_splits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -25,6 +28,8 @@ CONFIGS = {
     "no-steps": {"n_steps": 0},
     "2 steps": {"n_steps": 2},
     "3 steps": {"n_steps": 3},
+    "2 steps frozen": {"n_steps": 2, "second_layer": "frozen"},
+    "3 steps frozen": {"n_steps": 3, "second_layer": "frozen"},
     "grid-to-2": {"step_size_grid": [0.0, 0.25, 0.5, 1.0, 2.0]},
     "keep-linear-in-steps": {"remove_linear": False},
     "no-bias": {"bias_scale": 0.0},
@@ -55,17 +60,21 @@ def main(argv=None):
             for label in args.configs:
                 params = {**base, **CONFIGS[label]}
                 r2, t, chosen = [], [], []
-                for X_tr, X_te, y_tr, y_te in dev_splits(name, range(args.seeds)):
+                if name in SYNTHETIC_SETS:
+                    splits = synthetic_splits(name, range(args.seeds), 4096, 4096)
+                else:
+                    splits = dev_splits(name, range(args.seeds))
+                for X_tr, X_te, y_tr, y_te in splits:
                     model = make_pipeline(
                         StandardScaler(), GiantStepRegressor(random_state=0, **params)
                     )
                     t.append(timed_fit(model, X_tr, y_tr))
                     r2.append(model.score(X_te, y_te))
-                    chosen.append(model[-1].step_size_)
+                    chosen.append((model[-1].step_size_, model[-1].n_iter_))
                 rows.append((name, label, np.mean(r2), np.std(r2), np.mean(t), chosen))
                 print(
                     f"{name:11s} {label:22s} R2 {np.mean(r2):.4f} ± {np.std(r2):.4f} "
-                    f"fit {np.mean(t):6.2f}s step_size_ {chosen}",
+                    f"fit {np.mean(t):6.2f}s (step_size_, n_iter_) {chosen}",
                     flush=True,
                 )
     return rows

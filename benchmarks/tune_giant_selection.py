@@ -12,9 +12,11 @@
 Both on the development data and the Gaussian targets of ``bench_giant.py``.
 
     python benchmarks/tune_giant_selection.py [--criterion] [--seeds 3] [--datasets ...]
+        [--set '{"n_steps": 3}'] [--sizes '[[2000, 128], [2000, 256]]']
 """
 
 import argparse
+import json
 import sys
 
 import numpy as np
@@ -39,15 +41,18 @@ def _splits(name, seeds):
     return dev_splits(name, seeds)
 
 
-def _evaluate(splits):
-    """Mean/std test R², mean fit time and the step sizes of the default estimator."""
+def _evaluate(splits, params):
+    """Mean/std test R², mean fit time and the (step size, steps) of the estimator."""
     r2, t, chosen = [], [], []
     for seed, (X_tr, X_te, y_tr, y_te) in enumerate(splits):
-        model = make_pipeline(StandardScaler(), GiantStepRegressor(random_state=seed))
+        model = make_pipeline(StandardScaler(), GiantStepRegressor(random_state=seed, **params))
         t.append(timed_fit(model, X_tr, y_tr))
         r2.append(model.score(X_te, y_te))
-        chosen.append(model[-1].step_size_)
-    return f"R2 {np.mean(r2):.4f} ± {np.std(r2):.4f} fit {np.mean(t):5.2f}s step_size_ {chosen}"
+        chosen.append((model[-1].step_size_, model[-1].n_iter_))
+    return (
+        f"R2 {np.mean(r2):.4f} ± {np.std(r2):.4f} fit {np.mean(t):5.2f}s "
+        f"(step_size_, n_iter_) {chosen}"
+    )
 
 
 def main(argv=None):
@@ -61,9 +66,18 @@ def main(argv=None):
     parser.add_argument(
         "--criterion", action="store_true", help="compare GCV with leave-one-out instead"
     )
+    parser.add_argument("--set", default="{}", help="JSON of estimator parameters")
+    parser.add_argument(
+        "--sizes", default=None, help=f"JSON list of [rows, units] (default: {SIZES})"
+    )
     args = parser.parse_args(argv)
+    params = json.loads(args.set)
+    sizes = [tuple(size) for size in json.loads(args.sizes)] if args.sizes else SIZES
     print(machine_summary())
-    print(f"seeds 0..{args.seeds - 1}; default estimator, random_state = split index")
+    print(
+        f"seeds 0..{args.seeds - 1}; estimator parameters {params or 'defaults'}, "
+        "random_state = split index"
+    )
     names = ("_SELECTION_MAX_ROWS", "_SELECTION_MAX_WIDTH")
     saved = {name: getattr(giant, name) for name in names}
     saved_gcv = ridge.GCV_ROWS_PER_FEATURE
@@ -74,12 +88,12 @@ def main(argv=None):
                 if args.criterion:
                     for label, rows_per_feature in CRITERIA.items():
                         ridge.GCV_ROWS_PER_FEATURE = rows_per_feature
-                        print(f"{name:11s} {label:14s} {_evaluate(splits)}", flush=True)
+                        print(f"{name:11s} {label:14s} {_evaluate(splits, params)}", flush=True)
                     continue
-                for rows, units in SIZES:
+                for rows, units in sizes:
                     giant._SELECTION_MAX_ROWS, giant._SELECTION_MAX_WIDTH = rows, units
                     label = f"rows<={rows:<5d} units<={units:<4d}"
-                    print(f"{name:11s} {label} {_evaluate(splits)}", flush=True)
+                    print(f"{name:11s} {label} {_evaluate(splits, params)}", flush=True)
     finally:
         for name, value in saved.items():
             setattr(giant, name, value)
