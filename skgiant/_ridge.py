@@ -317,10 +317,6 @@ class TridiagonalReadout:
         """Mean feature variance (the trace of the Gram matrix over ``p``)."""
         return float(self.diagonal.sum()) / max(self.diagonal.size, 1)
 
-    @property
-    def n_features(self):
-        return self.diagonal.size
-
     def apply_q(self, v, *, transpose=False):
         """``Q @ v`` (or ``Q.T @ v``) for ``v`` of shape ``(p, m)``."""
         v = np.array(v, dtype=np.float64, order="F")
@@ -371,6 +367,11 @@ def tridiagonal_readout(stats):
     return readout
 
 
+#: :func:`penalty_path` takes the tridiagonal path only for penalties this far above
+#: the noise floor of the spectrum.
+_PATH_MARGIN = 1e8
+
+
 def penalty_path(stats, smallest_alpha):
     """The diagonalization :func:`select_penalty` and :func:`ridge_coef` need, cheaply.
 
@@ -394,11 +395,6 @@ def penalty_path(stats, smallest_alpha):
     if smallest_alpha > rounding and tri.solve(smallest_alpha) is not None:
         return tri
     return eigen_readout(stats)
-
-
-#: :func:`penalty_path` takes the tridiagonal path only for penalties this far above
-#: the noise floor of the spectrum.
-_PATH_MARGIN = 1e8
 
 
 def ridge_coef(eig, alpha):
