@@ -14,10 +14,9 @@ from ._base import (
     standardize_targets,
     validate_fit_data,
     warn_dead_units,
-    weighted_mean_and_scale,
 )
 from ._compat import Interval, StrOptions, _fit_context
-from ._network import TwoLayerNetwork
+from ._network import TwoLayerNetwork, input_scaling
 from ._ridge import LinAlgConditionWarning
 
 
@@ -121,6 +120,13 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     revive_dead_units : bool, default=True
         Re-draw units that are never active on the training rows or have a zero readout
         (they cannot learn otherwise); the revival is kept only if ``J`` does not rise.
+    clip_inputs : bool, default=True
+        Clip each (standardized) input at prediction time to its training range widened
+        by 10% of its width on each side (inside ``network_``, so ``predict`` and any
+        export agree). A glitched reading far outside the training data (a sensor
+        spike, a unit error) then gives a prediction like that of the most extreme seen
+        value instead of an unbounded extrapolation. Inside the training range nothing
+        changes. ``False`` extrapolates the fitted piecewise-linear function.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization, revivals, batches and the validation split.
     verbose : int, default=0
@@ -129,7 +135,8 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     Attributes
     ----------
     network_ : TwoLayerNetwork
-        The fitted network on the raw inputs.
+        The fitted network on the raw inputs (it standardizes, and with
+        ``clip_inputs`` clips, its inputs itself).
     n_iter_ : int
         Iterations run.
     loss_curve_ : ndarray of shape (``n_iter_ + 1``,)
@@ -201,6 +208,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "rebalance": ["boolean"],
         "revive_dead_units": ["boolean"],
+        "clip_inputs": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -224,6 +232,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         n_iter_no_change=5,
         rebalance=True,
         revive_dead_units=True,
+        clip_inputs=True,
         random_state=None,
         verbose=0,
     ):
@@ -243,6 +252,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         self.n_iter_no_change = n_iter_no_change
         self.rebalance = rebalance
         self.revive_dead_units = revive_dead_units
+        self.clip_inputs = clip_inputs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -275,9 +285,9 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
 
         # standardize inputs and targets; fold the scalings into the network afterwards
         Xf = np.asarray(X, dtype=np.float64)
-        x_mean, x_scale = weighted_mean_and_scale(Xf, sample_weight)
+        scaling = input_scaling(Xf, sample_weight, clip=self.clip_inputs)
         y_mean, y_scale = standardize_targets(Y, sample_weight)
-        X1 = add_ones((Xf - x_mean) / x_scale)
+        X1 = add_ones((Xf - scaling["input_mean"]) / scaling["input_scale"])
         Ys = (Y - y_mean) / y_scale
         slope = float(self.negative_slope)
 
@@ -295,7 +305,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
 
         def network(state):
             W, beta, b0 = state
-            return self._network(W, beta, b0, x_mean, x_scale, y_mean, y_scale, slope)
+            return self._network(W, beta, b0, scaling, y_mean, y_scale, slope)
 
         progress = FitProgress(
             self, X, Y.ravel() if self._y_was_1d else Y, sample_weight, self.max_iter + 2
@@ -373,7 +383,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 # without revival every dead unit is lost for good: say so
                 limit=None if self.revive_dead_units else 0,
             )
-        self.network_ = self._network(W, beta, b0, x_mean, x_scale, y_mean, y_scale, slope)
+        self.network_ = self._network(W, beta, b0, scaling, y_mean, y_scale, slope)
         self.n_iter_ = result.n_iter
         self.best_iter_ = result.best_iter
         self.alpha_ = result.alpha
@@ -387,18 +397,18 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         return self
 
     @staticmethod
-    def _network(W, beta, b0, x_mean, x_scale, y_mean, y_scale, slope):
+    def _network(W, beta, b0, scaling, y_mean, y_scale, slope):
         """The network on raw inputs and targets from standardized-unit weights."""
         d = W.shape[1] - 1
-        weights = W[:, :d] / x_scale
         return TwoLayerNetwork(
-            weights=weights,
-            bias=W[:, d] - weights @ x_mean,
+            weights=W[:, :d],
+            bias=W[:, d],
             activation="relu",
             negative_slope=slope,
             feature_scale=1.0,
             coef=beta * y_scale,
             intercept=y_mean + b0 * y_scale,
+            **scaling,
         )
 
     def _print_progress(self, h):

@@ -17,7 +17,6 @@ from ._base import (
     standardize_targets,
     validate_fit_data,
     warn_dead_units,
-    weighted_mean_and_scale,
 )
 from ._chunks import chunk_n_rows, row_slices
 from ._compat import Interval, StrOptions, _fit_context
@@ -31,7 +30,7 @@ from ._giant import (
     normalized_second_layer,
 )
 from ._memory import require_memory
-from ._network import TwoLayerNetwork
+from ._network import TwoLayerNetwork, input_scaling
 from ._ridge import (
     LinAlgConditionWarning,
     dual_eigen_readout,
@@ -70,9 +69,6 @@ _MAX_FOLDS = 5
 _MAX_CHUNK = 1024
 #: Rows whose norm grows beyond this factor of the initial norm signal a diverging step.
 _DIVERGENCE_FACTOR = 1e6
-#: Inputs must have column spreads above this and magnitudes below its inverse (see
-#: ``_check_input_scale``).
-_INPUT_SCALE_LIMIT = 1e-8
 
 
 class GiantStepRegressor(TwoLayerRegressorBase):
@@ -84,7 +80,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     gradient steps of the squared loss with a learning rate that grows with the width
     ("giant" steps: ``eta = c * p * sqrt(n / d)``). Then the readout
     ``(beta, theta, beta_0)`` is a ridge regression on the learned features. Targets are
-    standardized internally.
+    standardized internally, and so are the inputs (a ``StandardScaler`` in front is not
+    needed; the fitted network carries the scaling).
 
     One giant step on ``n = Theta(d)`` samples aligns the hidden units with the target's
     linear direction; several steps on fresh batches, with the second layer frozen, learn
@@ -185,6 +182,13 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     symmetric_init : bool, default=True
         Pair the units with opposite second-layer signs so the network output is zero at
         initialization (as in the theory).
+    clip_inputs : bool, default=True
+        Clip each (standardized) input at prediction time to its training range widened
+        by 10% of its width on each side (inside ``network_``, so ``predict``,
+        :class:`GiantStepFeatures` and any export agree). A glitched reading far outside
+        the training data (a sensor spike, a unit error) then gives a prediction like
+        that of the most extreme seen value instead of an unbounded extrapolation of
+        the learned features. Inside the training range nothing changes.
     warm_start : bool, default=False
         If True, a new ``fit`` continues from the learned first layer with ``n_steps``
         further steps (on fresh batches), then refits the readout. The steps use
@@ -198,7 +202,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     Attributes
     ----------
     network_ : TwoLayerNetwork
-        The fitted network (weights in the original units of ``X`` and ``y``).
+        The fitted network on the raw inputs and targets: it standardizes (and with
+        ``clip_inputs`` clips) its inputs itself; its weights act on standardized inputs.
     step_size_ : float
         The step-size constant used.
     alpha_ : float
@@ -291,6 +296,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         "normalize_rows": ["boolean"],
         "second_layer": [StrOptions({"refit", "frozen"})],
         "symmetric_init": ["boolean"],
+        "clip_inputs": ["boolean"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -316,6 +322,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         normalize_rows=False,
         second_layer="refit",
         symmetric_init=True,
+        clip_inputs=True,
         warm_start=False,
         verbose=0,
         random_state=None,
@@ -337,6 +344,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.normalize_rows = normalize_rows
         self.second_layer = second_layer
         self.symmetric_init = symmetric_init
+        self.clip_inputs = clip_inputs
         self.warm_start = warm_start
         self.verbose = verbose
         self.random_state = random_state
@@ -349,7 +357,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs (standardize them, e.g. with ``StandardScaler``).
+            Training inputs. They are standardized internally (weighted by
+            ``sample_weight``), so a ``StandardScaler`` in front is not needed.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -365,9 +374,12 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
-        X, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)
-        n, d = X.shape
-        _check_input_scale(X, sw)
+        X_user, Y, sw, y_was_1d = validate_fit_data(
+            self, X, y, sample_weight, reset=not continuing
+        )
+        n, d = X_user.shape
+        scaling = self._input_scaling(X_user, sw, continuing)
+        X = (np.asarray(X_user, dtype=np.float64) - scaling["input_mean"]) / scaling["input_scale"]
         grid = np.asarray(self.step_size_grid, dtype=float).ravel()
         if self.step_size == "auto" and (grid.size == 0 or np.any(~np.isfinite(grid) | (grid < 0))):
             raise ValueError(
@@ -428,7 +440,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             return self._fit_readout(X, Yt, sw, W, b, chunk)
 
         def to_network(W, b, result):
-            return self._build_network(W, b, result, d, y_mean, y_scale)
+            return self._build_network(W, b, result, d, y_mean, y_scale, scaling)
 
         # with a refitted second layer, a warm start's first step follows the readout
         # of the current features on the data given now (as step k + 1 of a cold fit
@@ -437,7 +449,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         if continuing and self.second_layer == "refit" and start_step > 0:
             initial = cache(lambda: fit_readout(W0, b0))
         n_planned = n_steps if step_size > 0 else 0
-        progress = FitProgress(self, X, Y.ravel() if y_was_1d else Y, sw, n_planned + 1)
+        progress = FitProgress(self, X_user, Y.ravel() if y_was_1d else Y, sw, n_planned + 1)
         W, b, history, readout = W0, b0, [], initial
         steps = self._step_path(
             net,
@@ -477,6 +489,21 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
         progress.close()
         return self
+
+    def _input_scaling(self, X, sw, continuing):
+        """Standardization and clipping bounds of the inputs (a warm start keeps the
+        standardization its first layer was learned in, and widens the bounds)."""
+        if not continuing:
+            return input_scaling(X, sw, clip=self.clip_inputs)
+        net = self.network_
+        return input_scaling(
+            X,
+            sw,
+            clip=self.clip_inputs,
+            mean=net.input_mean,
+            scale=net.input_scale,
+            previous=(net.input_low, net.input_high),
+        )
 
     def _resolve_batch_size(self, n_pool):
         if self.batch_size == "auto":
@@ -809,7 +836,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             feature_mean=eig.stats.feature_mean,
         )
 
-    def _build_network(self, W, b, result, d, y_mean, y_scale):
+    def _build_network(self, W, b, result, d, y_mean, y_scale, scaling):
         p = W.shape[0]
         beta = result["beta"] * y_scale
         hidden_coef = beta[:p]
@@ -823,6 +850,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             coef=hidden_coef,
             intercept=result["intercept"] * y_scale + y_mean,
             linear_coef=linear_coef,
+            **scaling,
         )
 
 
@@ -868,33 +896,6 @@ class _StepProblem:
                 )
             }
         return self._first[key]
-
-
-def _check_input_scale(X, sample_weight):
-    """Refuse inputs far from a unit scale, where the giant-step arithmetic breaks down.
-
-    The learning rate, the initialization and the biases assume standardized columns.
-    Columns of magnitude beyond ``1 / _INPUT_SCALE_LIMIT`` swamp the biases and overflow
-    the squared features near 1e150; columns that vary by less than ``_INPUT_SCALE_LIMIT``
-    vanish against the biases (the readout then fits rounding noise). Constant columns
-    of moderate magnitude are fine.
-    """
-    _, scale = weighted_mean_and_scale(X, sample_weight)  # 1 for constant columns
-    magnitude = np.abs(X[sample_weight > 0]).max(axis=0)
-    big = magnitude > 1.0 / _INPUT_SCALE_LIMIT
-    small = scale < _INPUT_SCALE_LIMIT
-    if big.any() or small.any():
-        j = int(np.flatnonzero(big | small)[0])
-        what = (
-            f"values of magnitude {magnitude[j]:.3g}"
-            if big[j]
-            else f"a standard deviation of {scale[j]:.3g}"
-        )
-        raise ValueError(
-            f"GiantStepRegressor needs standardized inputs (its step size, initialization "
-            f"and biases assume columns of order one), but column {j} of X has {what}. "
-            "Rescale X, e.g. make_pipeline(StandardScaler(), GiantStepRegressor())."
-        )
 
 
 def _one_standard_error_choice(per_row_errors, weights, fallback):

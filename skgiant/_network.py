@@ -5,17 +5,28 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._activations import activation
+from ._base import weighted_mean_and_scale
 from ._chunks import chunk_n_rows, row_slices
+
+#: Inputs are clipped to their training range widened by this fraction of its width on
+#: each side (in standardized units): a glitched reading then acts like an extreme but
+#: seen value instead of being extrapolated without bound.
+CLIP_MARGIN = 0.1
 
 
 @dataclass
 class TwoLayerNetwork:
-    """``f(x) = scale * act(W x + b) @ coef + (x @ linear_coef) + intercept``.
+    """``f(x) = scale * act(W z + b) @ coef + z @ linear_coef + intercept``.
+
+    ``z`` is the input as the network sees it: ``x`` standardized with ``input_mean`` and
+    ``input_scale`` and then clipped to ``[input_low, input_high]`` (each step only when
+    those attributes are set). Clipping keeps predictions bounded on inputs far outside
+    the training data (a sensor glitch) and changes nothing inside the training range.
 
     Attributes
     ----------
     weights : ndarray of shape (p, d)
-        First-layer weights ``W``.
+        First-layer weights ``W`` (acting on ``z``).
     bias : ndarray of shape (p,)
         First-layer biases ``b``.
     activation : str
@@ -28,7 +39,11 @@ class TwoLayerNetwork:
         Readout on the scaled hidden features.
     intercept : ndarray of shape (m,)
     linear_coef : ndarray of shape (d, m) or None
-        Optional linear skip connection on the raw inputs.
+        Optional linear skip connection on ``z``.
+    input_mean, input_scale : ndarrays of shape (d,) or None
+        Standardization of the inputs (``z = (x - input_mean) / input_scale``).
+    input_low, input_high : ndarrays of shape (d,) or None
+        Clipping bounds of the standardized inputs (``None``: no clipping).
     """
 
     weights: np.ndarray
@@ -39,18 +54,36 @@ class TwoLayerNetwork:
     coef: np.ndarray
     intercept: np.ndarray
     linear_coef: np.ndarray | None = None
+    input_mean: np.ndarray | None = None
+    input_scale: np.ndarray | None = None
+    input_low: np.ndarray | None = None
+    input_high: np.ndarray | None = None
 
     @property
     def n_hidden(self):
         return self.weights.shape[0]
 
-    def hidden(self, X):
-        """Scaled hidden features of the rows ``X``, shape ``(len(X), p)``, float64."""
-        z = X @ self.weights.T
+    def inputs(self, X):
+        """The rows ``X`` as the first layer sees them: standardized, clipped, float64."""
+        Z = np.array(X, dtype=np.float64)  # always a copy: the caller's X is never touched
+        if self.input_mean is not None:
+            Z -= self.input_mean
+            Z /= self.input_scale
+        if self.input_low is not None:
+            np.clip(Z, self.input_low, self.input_high, out=Z)
+        return Z
+
+    def hidden_of_inputs(self, Z):
+        """Scaled hidden features of rows already passed through :meth:`inputs`."""
+        z = Z @ self.weights.T
         z += self.bias
-        out = activation(self.activation, z, self.negative_slope)
+        out = activation(self.activation, z, self.negative_slope, out=z)
         out *= self.feature_scale
         return out
+
+    def hidden(self, X):
+        """Scaled hidden features of the rows ``X``, shape ``(len(X), p)``, float64."""
+        return self.hidden_of_inputs(self.inputs(X))
 
     def predict(self, X, *, working_memory=None):
         """Outputs for ``X``, shape ``(n, m)``, float64, computed in row chunks."""
@@ -58,10 +91,48 @@ class TwoLayerNetwork:
         out = np.empty((n, self.coef.shape[1]))
         chunk = chunk_n_rows(n, 2 * self.n_hidden + X.shape[1], working_memory=working_memory)
         for rows in row_slices(n, chunk):
-            Xc = np.asarray(X[rows], dtype=np.float64)
-            pred = self.hidden(Xc) @ self.coef
+            Z = self.inputs(X[rows])
+            pred = self.hidden_of_inputs(Z) @ self.coef
             if self.linear_coef is not None:
-                pred += Xc @ self.linear_coef
+                pred += Z @ self.linear_coef
             pred += self.intercept
             out[rows] = pred
         return out
+
+
+def input_scaling(X, sample_weight, *, clip, mean=None, scale=None, previous=None):
+    """Standardization (and clipping bounds) of the training inputs.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    sample_weight : ndarray of shape (n,)
+        Rows with zero weight count for neither the moments nor the range.
+    clip : bool
+        Whether to compute clipping bounds: the range of the weighted rows in standardized
+        units, widened by :data:`CLIP_MARGIN` of its width on each side.
+    mean, scale : ndarrays of shape (d,), optional
+        A standardization to keep (a warm start); default: the weighted moments of ``X``.
+    previous : tuple of ndarrays, optional
+        Bounds ``(low, high)`` of an earlier fit to widen (a warm start).
+
+    Returns
+    -------
+    dict
+        ``input_mean``, ``input_scale``, ``input_low``, ``input_high`` (the last two
+        ``None`` without clipping), as :class:`TwoLayerNetwork` takes them.
+    """
+    if mean is None:
+        mean, scale = weighted_mean_and_scale(X, sample_weight)
+    low = high = None
+    if clip:
+        rows = np.asarray(X[sample_weight > 0], dtype=np.float64)
+        lo = (rows.min(axis=0) - mean) / scale
+        hi = (rows.max(axis=0) - mean) / scale
+        if previous is not None and previous[0] is not None:
+            old_width = (previous[1] - previous[0]) / (1.0 + 2.0 * CLIP_MARGIN)
+            old_lo = previous[0] + CLIP_MARGIN * old_width
+            lo, hi = np.minimum(lo, old_lo), np.maximum(hi, old_lo + old_width)
+        width = hi - lo
+        low, high = lo - CLIP_MARGIN * width, hi + CLIP_MARGIN * width
+    return dict(input_mean=mean, input_scale=scale, input_low=low, input_high=high)

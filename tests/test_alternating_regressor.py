@@ -52,7 +52,8 @@ def test_default_loss_is_monotone_where_published_recipe_oscillates():
     Xs = (X - X.mean(0)) / X.std(0)
     ys = (y - y.mean()) / y.std()
     net = safe.network_
-    W = np.column_stack([net.weights * X.std(0), net.bias + net.weights @ X.mean(0)])
+    W = np.column_stack([net.weights, net.bias])  # the network acts on standardized inputs
+    assert_allclose(net.inputs(X), Xs, rtol=1e-12, atol=1e-12)
     beta = net.coef / y.std()
     resid = ys - (
         np.maximum(Xs @ W[:, :-1].T + W[:, -1], 0) @ beta[:, 0]

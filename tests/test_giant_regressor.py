@@ -37,7 +37,8 @@ def _readout_features(model, X):
     hidden = net.hidden(X)
     if net.linear_coef is None:
         return hidden
-    return np.hstack([hidden, X / np.sqrt(X.shape[1])])
+    # the linear term acts on the inputs as the network sees them (standardized)
+    return np.hstack([hidden, net.inputs(X) / np.sqrt(X.shape[1])])
 
 
 @pytest.mark.parametrize("linear_readout", [True, False])
@@ -277,11 +278,13 @@ def test_refit_second_layer_follows_the_ridge_readout_of_the_previous_step():
     # Two steps built by hand: the first follows the frozen random signs, the second the
     # scikit-learn Ridge readout of the features after the first (its hidden coefficients
     # rescaled to the signs' root mean square, its residuals as labels).
-    X, y = _data(n=200)
+    X_raw, y = _data(n=200)
+    X_raw = 5.0 + 3.0 * X_raw  # unscaled inputs: the estimator standardizes them itself
+    X = (X_raw - X_raw.mean(axis=0)) / X_raw.std(axis=0)
     y = 3.0 + 2.0 * y
     c, alpha, p = 0.7, 1e-2, 16
     params = dict(n_hidden=p, step_size=c, alpha=alpha, remove_linear=False, random_state=0)
-    init = GiantStepRegressor(n_steps=0, **params).fit(X, y)
+    init = GiantStepRegressor(n_steps=0, **params).fit(X_raw, y)
     W, b, a = init.network_.weights, init.network_.bias, init.second_layer_
     Yt = ((y - y.mean()) / y.std())[:, None]
     W, b = _manual_step(X, Yt - np.maximum(X @ W.T + b, 0) @ a / np.sqrt(p), W, b, a, c)
@@ -291,7 +294,7 @@ def test_refit_second_layer_follows_the_ridge_readout_of_the_previous_step():
     a2 = (beta / (np.sqrt(np.mean(beta**2)) * np.sqrt(p)))[:, None]
     resid = Yt - ridge.predict(phi).reshape(-1, 1)
     W, b = _manual_step(X, resid, W, b, a2, c)
-    model = GiantStepRegressor(n_steps=2, **params).fit(X, y)
+    model = GiantStepRegressor(n_steps=2, **params).fit(X_raw, y)
     assert model.n_iter_ == 2 and model.batch_size_ == len(y)
     assert_allclose(model.network_.weights, W, rtol=1e-8, atol=1e-10)
     assert_allclose(model.network_.bias, b, rtol=1e-8, atol=1e-10)
