@@ -1,4 +1,4 @@
-"""``python -m skgiant``: the CSV comparison, its error messages, and the demo."""
+"""``python -m skgiant``: the CSV command (``skgiant._cli``), its error messages, the demo."""
 
 import joblib
 import numpy as np
@@ -6,7 +6,8 @@ import pandas as pd  # a test dependency: fail loudly if missing
 import pytest
 from threadpoolctl import threadpool_info
 
-from skgiant.__main__ import main, read_table
+from skgiant.__main__ import main
+from skgiant._cli import read_table
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +142,10 @@ def test_usage_errors(sensor_csv, capsys):
 
 
 def test_demo_without_a_csv_still_runs(capsys, monkeypatch):
-    import skgiant.__main__ as cli
+    import skgiant.__main__ as demo
 
     # the demo's models at a test-sized width; the code path is the one `python -m skgiant` runs
-    models = cli._models
+    models = demo._models
     blas_threads = []
 
     def small_models(n_features, seed):
@@ -157,7 +158,7 @@ def test_demo_without_a_csv_still_runs(capsys, monkeypatch):
                 model.set_params(hidden_layer_sizes=(8,), max_iter=50)
         return out
 
-    monkeypatch.setattr(cli, "_models", small_models)
+    monkeypatch.setattr(demo, "_models", small_models)
     # (the test session pins BLAS to one thread: ask for two to see the demo's own limit)
     assert main(["--datasets", "diabetes", "--threads", "2"]) == 0
     out = capsys.readouterr().out

@@ -17,7 +17,12 @@ GENERATORS = [
 IDS = [f"{f.__name__}-{next(iter(kw.values()))}" for f, kw, _ in GENERATORS]
 
 
-# --- independent reference formulas (written out from ALGORITHMS.md section 1.5) -------------
+# --- independent reference formulas -------------------------------------------------------------
+# Written out from the targets of the authors' notebooks (github.com/lucpoisson/GiantStep, for
+# Dandi et al., arXiv:2305.18270): T1 is single_step/single_step.ipynb's teacher, both
+# directions through s = He1 + He2/2 + He4/24; T2 is example 2 of
+# multiple_steps/multiple_steps.ipynb, z + z**2 and z - z**2; T2prime is its control with
+# z + z**2 for both directions (not a staircase).
 def _he(k, h):
     """Probabilists' Hermite polynomial He_k by the three-term recurrence."""
     prev, cur = np.ones_like(h), h
@@ -161,8 +166,10 @@ def test_callable_target_receives_projections():
     np.testing.assert_allclose(y, X @ D[0], atol=1e-12)
 
 
-# --- moments against ALGORITHMS.md section 1.5 and against closed forms -------------------------
+# --- moments against closed forms from the Hermite expansions of the targets ---------------------
 def test_closed_forms_agree_with_reference_numbers():
+    # the rounded values quoted in doc/paper_results.md and used by
+    # benchmarks/paper/fig3_sample_complexity.py (BEST_LINEAR) are these closed forms
     var_t1, mse_t1 = T1_EXACT
     var_t2, mse_t2 = T2_EXACT
     assert var_t1 == pytest.approx(0.25 * 2 * (1 + 2 / 4 + 24 / 24**2))  # 0.7708...
