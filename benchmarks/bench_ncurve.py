@@ -150,7 +150,7 @@ def table(results, sizes):
             if "error" in r:
                 lines.append(f"| {label} | {n:,} | failed: {r['error']} | | | | | |")
                 continue
-            step = "" if r["step_size_"] is None else f"{r['step_size_']:g}"
+            step = "" if r["step_size_"] is None else f"{r['step_size_']:.4g}"
             iters = "" if r["n_iter_"] is None else f"{r['n_iter_']}"
             lines.append(
                 f"| {label} | {n:,} | {r['r2']:.4f} | {r['time']:.2f} "
@@ -192,7 +192,7 @@ def reading(results, sizes):
         out.append(
             f"- At the largest n = {n:,}, GiantStep (default) ≥ no-step {verdict}: "
             f"{a['r2']:.4f} vs {b['r2']:.4f} ({a['r2'] - b['r2']:+.4f}; the default chose "
-            f"step_size_ = {a['step_size_']:g}, n_iter_ = {a['n_iter_']})."
+            f"step_size_ = {a['step_size_']:.4g}, n_iter_ = {a['n_iter_']})."
         )
     return "\n".join(out)
 

@@ -241,7 +241,7 @@ def table_a(results):
         checks.append(
             f"| {name} | {cols} | {marks} | {np.mean(records[GIANT]['time']):.3f} "
             f"| {np.mean(records[ALT]['time']):.3f} "
-            f"| {' '.join(f'{c:g}:{t}' for c, t in records[GIANT]['step'])} |"
+            f"| {' '.join(f'{c:.3g}:{t}' for c, t in records[GIANT]['step'])} |"
         )
     return "\n".join(r2), "\n".join(checks), verdicts
 
