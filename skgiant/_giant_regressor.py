@@ -3,7 +3,7 @@
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,17 +31,9 @@ from ._giant import (
 )
 from ._memory import require_memory
 from ._network import TwoLayerNetwork, input_scaling
-from ._ridge import (
-    LinAlgConditionWarning,
-    dual_eigen_readout,
-    eigen_readout,
-    gram_statistics,
-    penalty_path,
-    ridge_coef,
-    select_penalty,
-    solve_dual_readout,
-    solve_readout,
-)
+from ._readout import LINEAR_RATIOS, fit_readout
+from ._ridge import LinAlgConditionWarning
+from ._selection import one_standard_error_choice
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
 #: symmetric initialization, frozen random second layer. Tests and the paper scripts
@@ -54,13 +46,14 @@ THEORY_PARAMS = dict(
     second_layer="frozen",
 )
 
-#: Relative penalty grid for ``alpha="auto"``: multiples of the mean feature variance.
-_RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
 #: Held-out rows the step-size selection aims to score (more folds for small data).
 _SELECTION_ROWS = 1000
 #: The step-size selection runs on at most this many rows and hidden units.
 _SELECTION_MAX_ROWS = 2000
 _SELECTION_MAX_WIDTH = 128
+#: The readouts of the selection choose their penalty by leave-one-out on at most this
+#: many rows (the selection itself scores them on held-out folds).
+_SELECTION_LOO_ROWS = 256
 #: At most this many folds for the step-size selection.
 _MAX_FOLDS = 5
 #: Row chunks beyond this size only cost memory traffic (``working_memory`` can lower it
@@ -117,24 +110,33 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         the held-out fold.
     step_size : float or "auto", default="auto"
         The constant ``c`` of the learning rate, ``>= 0`` (``0`` = no step). With the default
-        ``learning_rate_scaling="giant"``, ``eta = c * p * sqrt(n_batch / d)`` so that
-        ``c ~ 1`` moves each row by about its own norm whatever ``n/d``. ``"auto"`` picks ``c``
-        in ``step_size_grid``, and the number of steps up to ``n_steps``, by the error on
+        ``learning_rate_scaling="giant"``, ``eta = c * p * sqrt(n_batch / d)``: the
+        authors' convention, in which ``c ~ 1`` moves each row by about its own norm when
+        ``n_batch`` is of order ``d``; the move along the gradient's signal direction
+        grows like ``c * sqrt(n_batch / d)``. ``"auto"`` picks ``c`` in
+        ``step_size_grid``, and the number of steps up to ``n_steps``, by the error on
         held-out rows of the readout fitted on the others (see ``validation_fraction``),
-        on a reduced copy of the problem (at most 2000 rows and 128 units: ``c``
-        transfers across widths and batch sizes in this convention).
+        on a reduced copy of the problem (at most 2000 rows and 128 units; ``c``
+        transfers across widths in this convention). The chosen ``c`` is then carried to
+        the full batch so that the rows move as far as they did in the selection:
+        ``step_size_ = c * sqrt(selection batch / full batch)`` (batches measured by
+        their weight). Reusing ``c`` itself would move the rows ``sqrt(k)`` times further
+        on ``k`` times more rows, and the model would get worse as data grows.
     alpha : float or "auto", default="auto"
         Ridge penalty of the readout, ``>= 0``: the readout minimizes
-        ``(1/S) sum_i w_i (y_i - f(x_i))**2 + alpha * ||(beta, theta)||**2`` with
-        ``S = sum_i w_i`` and ``y`` standardized, so ``alpha`` does not need rescaling when
-        ``n`` changes (``Ridge(alpha=alpha * S)`` on the features is the same fit). The
-        intercept is not penalized. ``"auto"`` chooses the penalty on a grid from ``1e-6``
-        to ``1e2`` times the mean feature variance, from one eigendecomposition: by
-        generalized cross-validation (GCV, no further pass over the rows) when there are at
-        least as many rows as readout features (rows counted by their sample weight), else
-        by exact leave-one-out error (see
-        ``alpha_criterion_``). On the development data GCV chose the same or a better
-        penalty than leave-one-out.
+        ``(1/S) sum_i w_i (y_i - f(x_i))**2 + alpha * ||beta||**2 + alpha_l * ||theta||**2``
+        with ``S = sum_i w_i`` and ``y`` standardized, so ``alpha`` does not need
+        rescaling when ``n`` changes (``Ridge(alpha=alpha * S)`` on the features is the
+        same fit). The intercept is not penalized. A number is used for both blocks
+        (``alpha_l = alpha``). ``"auto"`` chooses ``alpha`` on a grid from ``1e-6`` to
+        ``1e2`` times the mean variance of the hidden features and, with
+        ``linear_readout``, the linear term's own penalty ``alpha_l`` (``1e-4`` to ``1e2``
+        times ``alpha``) jointly with it, the special case "linear term only" (plain
+        ridge on ``X``) included: one shared penalty lets a thousand hidden features
+        dilute the few linear coefficients. The criterion is generalized
+        cross-validation (GCV, no further pass over the rows) when there are at least as
+        many rows as readout features (rows counted by their sample weight), else exact
+        leave-one-out error (see ``alpha_criterion_``).
     activation : {"relu", "tanh", "erf"}, default="relu"
         Hidden activation.
     learning_rate_scaling : {"giant", "width", "constant"}, default="giant"
@@ -205,9 +207,15 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         The fitted network on the raw inputs and targets: it standardizes (and with
         ``clip_inputs`` clips) its inputs itself; its weights act on standardized inputs.
     step_size_ : float
-        The step-size constant used.
+        The step-size constant used (with ``step_size="auto"``: the selected one carried
+        to the full batch, see ``step_size``; ``step_size=step_size_`` refits the same
+        first layer).
     alpha_ : float
-        The readout penalty used.
+        The readout penalty of the hidden units (``inf`` when ``alpha="auto"`` kept the
+        linear term only).
+    alpha_linear_ : float or None
+        The penalty of the linear term (``None`` without ``linear_readout``); with
+        ``alpha="auto"`` it is chosen jointly with ``alpha_``.
     batch_size_ : int
         The resolved batch size.
     n_iter_ : int
@@ -220,6 +228,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         Per-step diagnostics: learning rate, batch loss, leading singular values of the
         update (a dominant first value is the rank-one spike of a giant step), rows capped,
         effective rank of ``W`` after the step.
+    selected_step_ : tuple of (float, int) or None
+        The candidate ``(step size of the selection problem, number of steps)`` the
+        selection chose (only with ``step_size="auto"``; a key of ``selection_scores_``).
     step_size_scores_ : dict
         Held-out MSE (standardized ``y``) of each step-size candidate at its best number
         of steps (only with ``step_size="auto"``).
@@ -374,9 +385,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
-        X_user, Y, sw, y_was_1d = validate_fit_data(
-            self, X, y, sample_weight, reset=not continuing
-        )
+        X_user, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)
         n, d = X_user.shape
         scaling = self._input_scaling(X_user, sw, continuing)
         X = (np.asarray(X_user, dtype=np.float64) - scaling["input_mean"]) / scaling["input_scale"]
@@ -421,6 +430,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         net = _StepProblem(X, Yt, targets, sw, W0, b0, a, trainable, chunk, seed)
 
         self.step_size_scores_, self.selection_scores_ = {}, {}
+        self.selected_step_ = None
         n_steps = self.n_steps
         if continuing:
             # a number given now wins; "auto" keeps the step size chosen by the first fit
@@ -428,7 +438,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         elif self.n_steps == 0:
             step_size = 0.0
         elif self.step_size == "auto":
-            step_size, n_steps = self._select_steps(net, grid, rng)
+            step_size, n_steps, selection_batch = self._select_steps(net, grid, rng)
+            self.selected_step_ = (step_size, n_steps)
+            step_size = self._transfer_step_size(step_size, selection_batch, n, sw.sum())
         else:
             step_size = float(self.step_size)
 
@@ -470,10 +482,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         progress.end(lambda: network)
 
         self.step_size_ = float(step_size)
-        self.alpha_ = float(result["alpha"])
-        self.alpha_grid_ = result["alpha_grid"]
-        self.cv_mse_ = result["cv_curve"]
-        self.alpha_criterion_ = result["criterion"]
+        self.alpha_ = float(result.alpha)
+        self.alpha_linear_ = result.alpha_linear
+        self.alpha_grid_ = result.alpha_grid
+        self.cv_mse_ = result.cv_curve
+        self.alpha_criterion_ = result.criterion
         self.second_layer_ = a
         self._batch_seed = seed
         self._trainable = trainable
@@ -485,7 +498,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         informative = np.any(Yt != 0) and np.any(rows != rows[0])  # else the mean is exact
         if self.activation == "relu" and informative:
             # a ReLU unit is dead when its weighted mean activation is exactly zero
-            dead = int(np.count_nonzero(result["feature_mean"][: self.n_hidden] <= 0))
+            dead = int(np.count_nonzero(result.feature_mean[: self.n_hidden] <= 0))
             warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
         progress.close()
         return self
@@ -528,9 +541,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         only, and the readout after each step (its penalty chosen on those rows, as in
         the final fit) is scored on the fold: rows whose labels shaped neither the
         features nor the readout. Every pair ``(c, t)`` with ``t <= n_steps`` steps is a
-        candidate; one with no step is the fallback (:func:`_one_standard_error_choice`).
+        candidate; one with no step is the fallback
+        (:func:`~skgiant._selection.one_standard_error_choice`).
 
-        Returns ``(step_size, n_steps)``.
+        Returns ``(step_size, n_steps, batch_weight)``, the last the expected weight of
+        a selection step's batch (see :meth:`_transfer_step_size`).
         """
         net = self._selection_problem(net, rng)
         n = net.X.shape[0]
@@ -545,12 +560,19 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             pool = np.setdiff1d(np.arange(n), held)
             weights.append(net.sw[held])
 
-            def fit_pool(W, b, pool=pool):
+            def fit_pool(W, b, pool=pool, ratio=None):
                 # an ill-conditioned fixed penalty is reported by the final fit, once
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", LinAlgConditionWarning)
                     return self._fit_readout(
-                        net.X[pool], net.labels[pool], net.sw[pool], W, b, net.chunk
+                        net.X[pool],
+                        net.labels[pool],
+                        net.sw[pool],
+                        W,
+                        b,
+                        net.chunk,
+                        ratio,
+                        _SELECTION_LOO_ROWS,
                     )
 
             def held_error(result, W, b, held=held):
@@ -559,6 +581,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 )
                 return (resid * resid).mean(axis=1)
 
+            # every candidate of the fold gets the ratio of the two readout penalties
+            # chosen jointly on the initial features (one joint choice per fold, then
+            # cheap one-penalty readouts on an equal footing)
+            ratio = _penalty_ratio(fit_pool(net.W0, net.b0))
+            fit_pool = partial(fit_pool, ratio=ratio)
             errors.setdefault((0.0, 0), []).append(
                 held_error(fit_pool(net.W0, net.b0), net.W0, net.b0)
             )
@@ -584,8 +611,35 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.selection_scores_ = {key: float(weights @ e / total) for key, e in per_row.items()}
         for (c, _), score in self.selection_scores_.items():
             self.step_size_scores_[c] = min(score, self.step_size_scores_.get(c, np.inf))
-        step_size, n_steps = _one_standard_error_choice(per_row, weights, fallback=(0.0, 0))
-        return float(step_size), int(n_steps)
+        step_size, n_steps = one_standard_error_choice(per_row, weights, fallback=(0.0, 0))
+        # the expected weight of a selection step's batch (see _transfer_step_size): a
+        # fraction validation_fraction of the rows is held out, then batches are cut
+        pool_rows = n - fold
+        batch_weight = (
+            net.sw.sum()
+            * (1.0 - self.validation_fraction)
+            * self._resolve_batch_size(pool_rows)
+            / pool_rows
+        )
+        return float(step_size), int(n_steps), batch_weight
+
+    def _transfer_step_size(self, step_size, selection_batch, n, total_weight):
+        """The step-size constant of the full fit that moves the rows as far as the
+        selected one moved them on the selection problem.
+
+        With ``eta = c p sqrt(n_batch / d)`` a gradient step moves each row by about
+        ``c sqrt(n_batch / d)`` along the (averaged, n-independent) signal direction of
+        the gradient, plus ``O(c)`` of sampling noise. Reusing the selected ``c`` on a
+        batch of ``k`` times the selection's rows would move the rows ``sqrt(k)`` times
+        further than the move that was validated: on a million rows the units collapse
+        onto the signal direction and the model gets worse with more data. Keeping the
+        move instead (``c * sqrt(selection batch / full batch)``) transfers what the
+        selection measured; the larger batch only removes noise from the step.
+        """
+        if self.learning_rate_scaling != "giant" or step_size == 0:
+            return step_size
+        full_batch = total_weight * self._resolve_batch_size(n) / n
+        return step_size * np.sqrt(min(selection_batch / full_batch, 1.0))
 
     def _selection_problem(self, net, rng):
         """A copy of ``net`` on a random subset of rows and units (see above)."""
@@ -629,15 +683,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
 
     def _linear_fit(self, X, Yt, sw, chunk):
         """Fitted values of a ridge regression of the targets on ``X`` (penalty by CV)."""
-
-        def features(rows):
-            return np.asarray(X[rows], dtype=np.float64)
-
-        eig = eigen_readout(gram_statistics(features, Yt, sw, chunk))
-        alphas = _RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)
-        index, _, _ = select_penalty(eig, alphas, lambda: (features(slice(None)), Yt, sw))
-        beta, intercept = ridge_coef(eig, alphas[index])
-        return features(slice(None)) @ beta + intercept
+        readout = fit_readout(lambda rows: X[rows], X.shape[1], Yt, sw, chunk)
+        return X @ readout.beta + readout.intercept
 
     def _step_path(
         self,
@@ -691,7 +738,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
                 progress.begin("giant-step")
             if self.second_layer == "refit" and previous is not None:
                 fitted = previous()
-                a = normalized_second_layer(fitted["beta"][: W.shape[0]])
+                a = normalized_second_layer(fitted.beta[: W.shape[0]])
                 targets = self._readout_residual(net.X, net.labels, W, b, fitted, net.chunk)
                 follows_readout, gradient = True, None
             else:
@@ -754,7 +801,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         """``Yt - readout(X)`` for a readout of :meth:`_fit_readout`, in row chunks."""
         resid = np.empty_like(Yt)
         for rows in row_slices(X.shape[0], chunk):
-            fitted = self._features(X[rows], W, b) @ result["beta"] + result["intercept"]
+            fitted = self._features(X[rows], W, b) @ result.beta + result.intercept
             resid[rows] = Yt[rows] - fitted
         return resid
 
@@ -772,73 +819,26 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             np.multiply(X, 1.0 / np.sqrt(d), out=out[:, p:])
         return out
 
-    def _eigen_readout(self, X, Yt, sw, W, b, chunk):
-        """Diagonalized readout problem and the penalty grid (relative to its spectrum).
-
-        Through the kernel matrix of the weighted rows when they are fewer than the
-        features (the same readout, cheaper), else through the chunked Gram matrix,
-        reduced to tridiagonal form when that is enough (:func:`penalty_path`).
-        """
-        weighted = sw > 0
-        n_features = W.shape[0] + (X.shape[1] if self.linear_readout else 0)
-        if np.count_nonzero(weighted) < n_features:
-            rows = np.flatnonzero(weighted)
-            eig = dual_eigen_readout(self._features(X[rows], W, b), Yt[rows], sw[rows])
-            mean_variance = eig.mean_variance
-        else:
-            stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
-            mean_variance = float(np.trace(stats.gram)) / n_features
-            eig = None
-        if self.alpha == "auto":
-            alphas = _RELATIVE_ALPHAS * max(mean_variance, np.finfo(float).tiny)
-        else:
-            alphas = np.array([float(self.alpha)])
-        if eig is None:
-            eig = penalty_path(stats, alphas[0])
-        return eig, alphas
-
-    def _fit_readout(self, X, Yt, sw, W, b, chunk):
-        """Ridge readout on the features of ``(W, b)``.
-
-        With ``alpha="auto"`` the penalty is chosen by :func:`select_penalty`: generalized
-        cross-validation with at least as many rows as features, else exact leave-one-out
-        (cheap in the dual form).
-        """
-        result = dict(alpha_grid=None, cv_curve=None, criterion=None)
-        n_features = W.shape[0] + (X.shape[1] if self.linear_readout else 0)
-        if self.alpha != "auto":
-            alpha = float(self.alpha)
-            if np.count_nonzero(sw) < n_features:  # few rows: the dual form
-                eig, _ = self._eigen_readout(X, Yt, sw, W, b, chunk)
-                stats, (beta, intercept) = eig.stats, solve_dual_readout(eig, alpha)
-            else:
-                stats = gram_statistics(lambda rows: self._features(X[rows], W, b), Yt, sw, chunk)
-                beta, intercept = solve_readout(stats, alpha)
-            return dict(
-                result,
-                beta=beta,
-                intercept=intercept,
-                alpha=alpha,
-                feature_mean=stats.feature_mean,
-            )
-        eig, alphas = self._eigen_readout(X, Yt, sw, W, b, chunk)
-        alpha_index, curve, criterion = select_penalty(
-            eig, alphas, lambda: (self._features(X, W, b), Yt, sw)
-        )
-        result.update(cv_curve=curve, criterion=criterion)
-        beta, intercept = ridge_coef(eig, alphas[alpha_index])
-        return dict(
-            result,
-            beta=beta,
-            intercept=intercept,
-            alpha=float(alphas[alpha_index]),
-            alpha_grid=alphas,
-            feature_mean=eig.stats.feature_mean,
+    def _fit_readout(self, X, Yt, sw, W, b, chunk, ratio=None, loo_rows=None):
+        """Ridge readout on the features of ``(W, b)`` (:func:`~skgiant._readout.fit_readout`:
+        with ``alpha="auto"`` the linear term gets its own penalty, and "linear term
+        only" is one of the candidates)."""
+        d = X.shape[1] if self.linear_readout else 0
+        return fit_readout(
+            lambda rows: self._features(X[rows], W, b),
+            W.shape[0] + d,
+            Yt,
+            sw,
+            chunk,
+            alpha=self.alpha,
+            n_linear=d,
+            ratio=ratio,
+            loo_rows=loo_rows,
         )
 
     def _build_network(self, W, b, result, d, y_mean, y_scale, scaling):
         p = W.shape[0]
-        beta = result["beta"] * y_scale
+        beta = result.beta * y_scale
         hidden_coef = beta[:p]
         linear_coef = beta[p:] / np.sqrt(d) if self.linear_readout else None
         return TwoLayerNetwork(
@@ -848,7 +848,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             negative_slope=0.0,
             feature_scale=1.0 / np.sqrt(p),
             coef=hidden_coef,
-            intercept=result["intercept"] * y_scale + y_mean,
+            intercept=result.intercept * y_scale + y_mean,
             linear_coef=linear_coef,
             **scaling,
         )
@@ -898,21 +898,11 @@ class _StepProblem:
         return self._first[key]
 
 
-def _one_standard_error_choice(per_row_errors, weights, fallback):
-    """The candidate with the lowest held-out error, unless ``fallback`` does about as well.
-
-    ``per_row_errors`` maps candidates to per-row held-out errors. The best candidate is
-    kept only if its error beats the ``fallback`` (no step) by more than one standard
-    error of the paired per-row difference: with few rows the comparison is noisy, and
-    random features are the safer default.
-    """
-    scores = {key: weights @ e / weights.sum() for key, e in per_row_errors.items()}
-    best = min(scores, key=scores.get)
-    if best == fallback or fallback not in per_row_errors:
-        return best
-    diff = per_row_errors[best] - per_row_errors[fallback]
-    total = weights.sum()
-    mean = weights @ diff / total
-    n_eff = total**2 / (weights @ weights)
-    se = np.sqrt(weights @ (diff - mean) ** 2 / total / max(n_eff - 1.0, 1.0))
-    return best if mean + se < 0 else fallback
+def _penalty_ratio(readout):
+    """``alpha_linear / alpha`` of a readout (None without a linear block or with a fixed
+    penalty; the smallest ratio tried when it kept the linear term only)."""
+    if readout.alpha_linear is None or readout.alpha_grid is None:
+        return None
+    if not np.isfinite(readout.alpha):
+        return float(LINEAR_RATIOS[0])
+    return readout.alpha_linear / readout.alpha

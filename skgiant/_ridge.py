@@ -204,6 +204,24 @@ class EigenReadout:
         inv[ok] = 1.0 / shifted[ok]
         return inv
 
+    # The interface the two-block readout (:mod:`skgiant._readout`) uses on either
+    # decomposition: a rotation into a basis where ``gram + alpha I`` is cheap to solve.
+    def rotate(self, v):
+        """``v`` in the eigenbasis: ``eigenvectors.T @ v``."""
+        return self.eigenvectors.T @ v
+
+    def unrotate(self, v):
+        """Back from the eigenbasis: ``eigenvectors @ v``."""
+        return self.eigenvectors @ v
+
+    def inverse(self, alpha):
+        """``1 / (eigenvalues + alpha)``, zero on numerically null directions."""
+        return self.inverse_spectrum([alpha])[:, 0]
+
+    def solve_rotated(self, alpha, v):
+        """``(gram + alpha I)^-1`` applied to the rotated ``v`` (minimum-norm)."""
+        return v * self.inverse(alpha)[:, None]
+
 
 def _noise_floor(feature_mean):
     """See :attr:`EigenReadout.noise_floor`."""
@@ -338,8 +356,58 @@ class TridiagonalReadout:
 
     def solve(self, alpha):
         """``(T + alpha I)^-1 projected_cross``, or None if not numerically positive."""
-        _, _, x, info = lapack.dptsv(self.diagonal + alpha, self.off_diagonal, self.projected_cross)
+        return self.solve_rotated(alpha, self.projected_cross)
+
+    def rotate(self, v):
+        """``Q.T @ v``."""
+        return self.apply_q(v, transpose=True)
+
+    def unrotate(self, v):
+        """``Q @ v``."""
+        return self.apply_q(v)
+
+    def inverse(self, alpha):
+        """``1 / (eigenvalues + alpha)`` (the spectrum of ``(T + alpha I)^-1``)."""
+        return 1.0 / (self.eigenvalues + alpha)
+
+    def solve_rotated(self, alpha, v):
+        """``(T + alpha I)^-1 v``, or None if not numerically positive definite."""
+        _, _, x, info = lapack.dptsv(self.diagonal + alpha, self.off_diagonal, v)
         return x if info == 0 else None
+
+    def diagonalized(self):
+        """The same problem in the eigenbasis of ``T`` (``T = Z diag(lam) Z.T``, by the
+        MRRR algorithm in ``O(p**2)``): every penalty is then an elementwise product."""
+        return _DiagonalizedTridiagonal(self)
+
+
+class _DiagonalizedTridiagonal:
+    """A :class:`TridiagonalReadout` with the eigenvectors ``Z`` of ``T``: the interface
+    of :class:`EigenReadout` (rotate, unrotate, inverse, solve_rotated) without the
+    ``O(p**3)`` back-transformation ``Q Z`` of a full eigendecomposition."""
+
+    def __init__(self, tri):
+        self.tri = tri
+        if tri.diagonal.size > 1:
+            lam, self.Z = linalg.eigh_tridiagonal(
+                tri.diagonal, tri.off_diagonal, lapack_driver="stemr"
+            )
+        else:
+            lam, self.Z = tri.diagonal.copy(), np.ones((tri.diagonal.size,) * 2)
+        self.eigenvalues = np.clip(lam, 0.0, None)
+        self.stats = tri.stats
+
+    def rotate(self, v):
+        return self.Z.T @ self.tri.apply_q(v, transpose=True)
+
+    def unrotate(self, v):
+        return self.tri.apply_q(self.Z @ v)
+
+    def inverse(self, alpha):
+        return 1.0 / (self.eigenvalues + alpha)
+
+    def solve_rotated(self, alpha, v):
+        return v * self.inverse(alpha)[:, None]
 
 
 def tridiagonal_readout(stats):
@@ -438,12 +506,29 @@ def loo_mse(eig, phi_rows, y_rows, w_rows, alphas, *, per_row=False):
         Weighted mean over rows and outputs of the squared leave-one-out residuals.
     """
     stats = eig.stats
-    inv = eig.inverse_spectrum(alphas)  # (p, L)
     u = (phi_rows - stats.feature_mean) @ eig.eigenvectors  # (s, p)
-    leverage = (1.0 + (u * u) @ inv) / stats.weight_sum  # (s, L)
+    return loo_from_projections(
+        u,
+        eig.projected_cross,
+        eig.inverse_spectrum(alphas),
+        y_rows - stats.target_mean,
+        stats.weight_sum,
+        w_rows,
+        per_row=per_row,
+    )
+
+
+def loo_from_projections(u, projected_cross, inv, y_centred, weight_sum, w_rows, *, per_row=False):
+    """Leave-one-out errors from the rows' coordinates ``u`` in the eigenbasis.
+
+    ``u`` (shape ``(s, r)``) are the centred feature rows in the eigenbasis,
+    ``projected_cross`` the cross products there, ``inv`` (shape ``(r, L)``) the
+    inverse spectrum for each penalty; see :func:`loo_mse`.
+    """
+    leverage = (1.0 + (u * u) @ inv) / weight_sum  # (s, L)
     # fitted values for every alpha: (s, m, L)
-    fitted = np.einsum("sp,pm,pl->sml", u, eig.projected_cross, inv, optimize=True)
-    resid = (y_rows - stats.target_mean)[:, :, None] - fitted
+    fitted = np.einsum("sp,pm,pl->sml", u, projected_cross, inv, optimize=True)
+    resid = y_centred[:, :, None] - fitted
     # A leverage of one means the row is fitted exactly and cannot be left out
     # meaningfully (e.g. alpha = 0 with more features than rows); give it no credit.
     denom = np.clip(1.0 - leverage, np.sqrt(np.finfo(float).eps), None)

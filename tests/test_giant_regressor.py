@@ -63,29 +63,41 @@ def test_readout_equals_sklearn_ridge(linear_readout):
     assert_allclose(coef, ref.coef_, rtol=1e-7, atol=1e-10)
 
 
+def _block_scaled(model, phi):
+    """Features on which one penalty ``alpha_`` equals the model's two penalties."""
+    p = model.n_hidden
+    scaled = phi.copy()
+    if model.alpha_linear_ is not None:
+        scaled[:, p:] *= np.sqrt(model.alpha_ / model.alpha_linear_)
+    return scaled
+
+
 def test_fewer_rows_than_units_matches_ridge_and_brute_force_leave_one_out():
     # n < p takes the kernel (dual) form of the readout: same model as the Gram form
     X, y = _data(n=30)
     model = GiantStepRegressor(n_hidden=64, n_steps=0, random_state=0).fit(X, y)
     assert model.alpha_criterion_ == "loo"
-    phi = _readout_features(model, X)
+    assert np.isfinite(model.alpha_) and model.alpha_linear_ != model.alpha_
+    phi = _block_scaled(model, _readout_features(model, X))
     y_std = (y - y.mean()) / y.std()
     brute = []
     for alpha in model.alpha_grid_:
+        ratio_alpha = alpha  # the linear block keeps the chosen ratio along the curve
         errs = [
             (
                 y_std[i]
-                - Ridge(alpha=alpha * 30)
-                .fit(np.delete(phi, i, 0), np.delete(y_std, i))
-                .predict(phi[i : i + 1])[0]
+                - Ridge(alpha=ratio_alpha * 30)
+                .fit(np.delete(_rescale(phi, model, alpha), i, 0), np.delete(y_std, i))
+                .predict(_rescale(phi, model, alpha)[i : i + 1])[0]
             )
             ** 2
             for i in range(30)
         ]
         brute.append(np.mean(errs))
     assert_allclose(model.cv_mse_, brute, rtol=1e-6)
-    # the grid is relative to the mean feature variance (zero directions included)
-    assert_allclose(model.alpha_grid_, np.logspace(-6, 2, 25) * phi.var(axis=0).mean())
+    # the grid is relative to the mean variance of the hidden features
+    hidden = _readout_features(model, X)[:, :64]
+    assert_allclose(model.alpha_grid_, np.logspace(-6, 2, 25) * hidden.var(axis=0).mean())
     ref = Ridge(alpha=model.alpha_ * 30).fit(phi, y)
     assert_allclose(model.predict(X), ref.predict(phi), rtol=1e-7, atol=1e-8)
     fixed = GiantStepRegressor(n_hidden=64, n_steps=0, alpha=0.01, random_state=0).fit(X, y)
@@ -93,25 +105,133 @@ def test_fewer_rows_than_units_matches_ridge_and_brute_force_leave_one_out():
     assert_allclose(fixed.predict(X), ref.predict(_readout_features(fixed, X)), rtol=1e-7)
 
 
-def test_auto_alpha_equals_dense_generalized_cross_validation():
-    # with more rows than features the penalty is chosen by GCV: RSS / (1 - df / n)**2
-    # with the degrees of freedom the trace of the hat matrix (intercept included)
-    X, y = _data(n=40)
-    model = GiantStepRegressor(n_hidden=12, n_steps=0, random_state=0).fit(X, y)
-    assert model.alpha_criterion_ == "gcv"
-    phi = _readout_features(model, X)
-    n = len(y)
-    y_std = (y - y.mean()) / y.std()
+def _rescale(phi, model, alpha):
+    """``phi`` (scaled for ``alpha_``) rescaled so that penalty ``alpha`` keeps the ratio."""
+    return phi  # the ratio alpha_linear / alpha is fixed along the curve: same features
+
+
+def _dense_loo(phi, y_std, penalty):
+    """Leave-one-out MSE of ridge (unpenalized intercept) from the dense hat matrix."""
+    n = len(y_std)
     centred = phi - phi.mean(axis=0)
-    brute = []
-    for alpha in model.alpha_grid_:
-        system = centred.T @ centred + alpha * n * np.eye(phi.shape[1])
-        hat = centred @ np.linalg.solve(system, centred.T)
-        resid = y_std - y_std.mean() - hat @ (y_std - y_std.mean())
-        df = 1.0 + np.trace(hat)
-        brute.append(np.mean(resid**2) / (1.0 - df / n) ** 2)
+    hat = np.full((n, n), 1.0 / n) + centred @ np.linalg.solve(
+        centred.T @ centred + n * np.diag(penalty), centred.T
+    )
+    resid = y_std - hat @ y_std
+    return np.mean((resid / (1.0 - np.diag(hat))) ** 2)
+
+
+def test_auto_alpha_chooses_both_penalties_by_exact_leave_one_out():
+    # more rows than features: the two penalties (hidden units, linear term) are chosen
+    # jointly by exact leave-one-out, the special case "linear term only" included
+    X, y = _data(n=120)
+    model = GiantStepRegressor(n_hidden=32, n_steps=0, random_state=0).fit(X, y)
+    assert model.alpha_criterion_ == "loo"
+    phi = _readout_features(model, X)
+    y_std = (y - y.mean()) / y.std()
+    p, d = model.n_hidden, X.shape[1]
+
+    def loo(alpha, alpha_linear):
+        return _dense_loo(phi, y_std, np.r_[np.full(p, alpha), np.full(d, alpha_linear)])
+
+    # one pair by brute force: refit without each row (scikit-learn's Ridge)
+    scale = np.r_[np.ones(p), np.full(d, np.sqrt(model.alpha_ / model.alpha_linear_))]
+    brute = np.mean(
+        [
+            (
+                y_std[i]
+                - Ridge(alpha=model.alpha_ * 120)
+                .fit(np.delete(phi * scale, i, 0), np.delete(y_std, i))
+                .predict((phi * scale)[i : i + 1])[0]
+            )
+            ** 2
+            for i in range(120)
+        ]
+    )
+    assert_allclose(loo(model.alpha_, model.alpha_linear_), brute, rtol=1e-8)
+    # the curve: leave-one-out along the grid at the chosen ratio of the two penalties
+    ratio = model.alpha_linear_ / model.alpha_
+    floor = 1e-6 * phi[:, p:].var(axis=0).mean() * (1 - 1e-9)
+    curve = [loo(a, ratio * a) if ratio * a >= floor else np.inf for a in model.alpha_grid_]
+    assert_allclose(model.cv_mse_, curve, rtol=1e-6)
+    # the choice: least error over every pair and the "linear term only" special case
+    linear = phi[:, p:]
+    linear_variance = linear.var(axis=0).mean()
+    # (linear penalties below the linear block's own grid, 1e-6 of its mean variance,
+    # are not candidates)
+    pairs = {
+        (a, r * a): loo(a, r * a)
+        for a in model.alpha_grid_
+        for r in np.logspace(-4, 2, 7)
+        if r * a >= 1e-6 * linear_variance * (1 - 1e-9)
+    }
+    only = min(
+        _dense_loo(linear, y_std, np.full(d, a))
+        for a in np.logspace(-6, 2, 25) * linear_variance
+    )
+    best = min(pairs, key=pairs.get)
+    assert pairs[best] < only  # on this nonlinear target the network must win...
+    assert_allclose((model.alpha_, model.alpha_linear_), best, rtol=1e-12)
+
+
+def test_auto_alpha_keeps_the_linear_term_only_when_the_target_is_linear():
+    # hidden units that add nothing: the readout falls back to plain ridge on X, the
+    # same model as scikit-learn's Ridge with the penalty of least leave-one-out error
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 6))
+    y = X @ rng.normal(size=6) + 0.5 * rng.normal(size=80)
+    model = GiantStepRegressor(n_hidden=64, n_steps=0, random_state=0).fit(X, y)
+    assert model.alpha_ == np.inf
+    Z = model.network_.inputs(X) / np.sqrt(6)
+    y_std = (y - y.mean()) / y.std()
+    grid = np.logspace(-6, 2, 25) * Z.var(axis=0).mean()
+    errors = np.array([_dense_loo(Z, y_std, np.full(6, a)) for a in grid])
+    # the largest penalty tied (to 1e-6) with the least error: the safe side of a tie
+    tied = np.flatnonzero(errors <= errors.min() * (1 + 1e-6))
+    assert model.alpha_linear_ == pytest.approx(grid[tied[-1]], rel=1e-12)
+    ref = Ridge(alpha=model.alpha_linear_ * 80).fit(Z, y)
+    assert_allclose(model.predict(X), ref.predict(Z), rtol=1e-8)
+    assert_allclose(model.network_.coef, 0.0)
+
+
+def test_auto_alpha_without_linear_term_equals_dense_leave_one_out():
+    # one block (no linear term) and more rows than features: exact leave-one-out from
+    # the reduced Gram matrix, the same as from the dense hat matrix
+    X, y = _data(n=40)
+    model = GiantStepRegressor(
+        n_hidden=12, n_steps=0, linear_readout=False, random_state=0
+    ).fit(X, y)
+    assert model.alpha_criterion_ == "loo" and model.alpha_linear_ is None
+    phi = _readout_features(model, X)
+    y_std = (y - y.mean()) / y.std()
+    brute = np.array([_dense_loo(phi, y_std, np.full(12, a)) for a in model.alpha_grid_])
     assert_allclose(model.cv_mse_, brute, rtol=1e-6)
-    assert model.alpha_ == model.alpha_grid_[int(np.argmin(brute))]
+    tied = np.flatnonzero(brute <= brute.min() * (1 + 1e-6))
+    assert model.alpha_ == model.alpha_grid_[tied[-1]]
+
+
+def test_leave_one_out_rows_are_a_fixed_subset_beyond_the_cap(monkeypatch):
+    # beyond LOO_ROWS weighted rows the penalty is chosen on a seeded random subset of
+    # them: an unbiased estimate of the leave-one-out error, the same on every fit
+    import skgiant._readout as readout
+
+    monkeypatch.setattr(readout, "LOO_ROWS", 25)
+    X, y = _data(n=60)
+    model = GiantStepRegressor(
+        n_hidden=8, n_steps=0, linear_readout=False, random_state=0
+    ).fit(X, y)
+    phi = _readout_features(model, X)
+    y_std = (y - y.mean()) / y.std()
+    rows = np.sort(np.random.default_rng(0).choice(60, 25, replace=False))
+    centred = phi - phi.mean(axis=0)
+    expected = []
+    for a in model.alpha_grid_:
+        hat = np.full((60, 60), 1 / 60) + centred @ np.linalg.solve(
+            centred.T @ centred + 60 * a * np.eye(8), centred.T
+        )
+        resid = (y_std - hat @ y_std) / (1 - np.diag(hat))
+        expected.append(np.mean(resid[rows] ** 2))
+    assert_allclose(model.cv_mse_, expected, rtol=1e-6)
 
 
 def test_pipeline_and_grid_search_over_user_hyperparameters():
@@ -196,7 +316,8 @@ def test_chunk_size_does_not_change_the_result():
         small = GiantStepRegressor(**params).fit(X, y)
     assert small.step_size_ == ref.step_size_
     assert_allclose(small.network_.weights, ref.network_.weights, rtol=1e-9, atol=1e-12)
-    assert_allclose(small.predict(X), ref.predict(X), rtol=1e-8)
+    pred = ref.predict(X)
+    assert_allclose(small.predict(X), pred, rtol=1e-8, atol=1e-10 * np.abs(pred).max())
 
 
 def test_deterministic_for_fixed_seed():
@@ -310,8 +431,11 @@ def test_auto_selection_chooses_the_number_of_steps_on_held_out_rows():
     assert set(scores) == {(0.0, 0)} | {
         (float(c), t) for c in model.step_size_grid if c > 0 for t in (1, 2)
     }
-    chosen = (model.step_size_, model.n_iter_)
-    assert chosen in scores
+    chosen = model.selected_step_
+    assert chosen in scores and chosen[1] == model.n_iter_
+    # carried to the full batch (all 400 rows) from the selection's (the 80% not held
+    # out) so that the rows move as far: c * sqrt(0.8)
+    assert model.step_size_ == pytest.approx(chosen[0] * np.sqrt(0.8), rel=1e-12)
     # the choice is the best candidate, or no step when that is within one standard error
     best = min(scores, key=scores.get)
     assert chosen in (best, (0.0, 0))
@@ -362,7 +486,8 @@ def test_auto_step_size_takes_a_step_where_there_is_structure():
     train, test = slice(0, 2000), slice(2000, None)
     model = GiantStepRegressor(n_hidden=128, random_state=0).fit(X[train], y[train])
     assert model.step_size_ > 0
-    assert model.step_size_scores_[model.step_size_] < 0.7 * model.step_size_scores_[0.0]
+    chosen = model.selected_step_[0]
+    assert model.step_size_scores_[chosen] < 0.7 * model.step_size_scores_[0.0]
     random_features = GiantStepRegressor(n_hidden=128, n_steps=0, random_state=0)
     gain = model.score(X[test], y[test]) - random_features.fit(X[train], y[train]).score(
         X[test], y[test]
