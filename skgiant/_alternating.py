@@ -48,6 +48,7 @@ from ._ridge import (
     select_penalty,
     solve_readout,
 )
+from ._selection import one_standard_error_choice
 
 #: Penalties tried when ``alpha="auto"`` (normalized convention, standardized targets).
 AUTO_ALPHAS = np.logspace(-6, 1, 29)
@@ -629,6 +630,74 @@ def init_weights(rng, p, d, init_scale):
 
 
 # ----------------------------------------------------------------------------------------
+# The penalty of the trained network
+# ----------------------------------------------------------------------------------------
+
+#: ``alpha="auto"`` refines the penalty on held-out rows when there are fewer rows than
+#: this many per first-layer parameter (``p (d + 1)``): there the penalty decides between
+#: fitting and overfitting, and the fits are cheap.
+PATH_ROWS_PER_PARAMETER = 5.0
+#: Multiples of the initial choice tried, strongest first (each fit warm-starts the next).
+PATH_FACTORS = (10.0, 1.0, 0.1)
+#: Folds of the cross-fitting that scores the penalties.
+PATH_FOLDS = 3
+
+
+def content_folds(problem, k, rng):
+    """Split the weighted rows into ``k`` folds by their values, not their positions.
+
+    A row's fold is read off a random projection of its inputs, so equal rows always
+    share a fold: a row of weight ``k`` and ``k`` copies of it are held out
+    together, and cross-fitting treats weights exactly as repeated rows (and does not
+    depend on the order of the rows). Zero-weight rows are in no fold. Returns a list of
+    ``k`` index arrays, or None if a fold would be empty.
+    """
+    # (the inputs alone decide, at a resolution far coarser than rounding, so that a
+    # shifted or rescaled problem keeps its folds)
+    value = problem.X1 @ rng.standard_normal(problem.X1.shape[1])
+    fold = (np.floor(np.abs(value) * 1e3) % k).astype(int)
+    positive = problem.weight > 0
+    folds = [np.flatnonzero(positive & (fold == j)) for j in range(k)]
+    return folds if all(len(f) for f in folds) else None
+
+
+def penalty_on_held_out_rows(problem, W, alpha, rng, settings):
+    """The penalty of the *trained* network, chosen on held-out rows.
+
+    The readout's cross-validation at initialization (:func:`select_alpha`) judges random
+    features; a trained first layer can need a weaker penalty (many correlated inputs,
+    few rows: the fit is then held back) or a stronger one (it overfits). The rows are
+    split into ``PATH_FOLDS`` folds (:func:`content_folds`); for each, the network is
+    trained on the other
+    folds with ``alpha * f`` for ``f`` in ``PATH_FACTORS``, strongest first, each fit
+    warm-started from the previous one (a regularization path), and scored on the fold.
+    Every row is scored once. A penalty other than the initial choice must beat it by
+    more than one standard error of the paired per-row difference.
+
+    Returns ``(alpha, {alpha: cross-fitted MSE})`` (``None`` for the errors when there
+    are too few weighted rows to hold any out).
+    """
+    folds = content_folds(problem, PATH_FOLDS, rng)
+    if folds is None:
+        return alpha, None
+    candidates = [alpha * factor for factor in PATH_FACTORS]
+    errors = {a: np.zeros(problem.n) for a in candidates}
+    for held in folds:
+        held = np.sort(held)
+        train = problem.subset(np.setdiff1d(np.arange(problem.n), held))
+        if np.count_nonzero(train.weight) < 2:
+            return alpha, None
+        val, W_start = problem.subset(held), W
+        for candidate in candidates:
+            fit = fit_alternating(train, alpha=candidate, W_init=W_start, rng=rng, **settings)
+            W_start = fit.W
+            resid = val.Y - fit.b0 - hidden_features(val.X1, fit.W, val.slope) @ fit.beta
+            errors[candidate][held] = (resid * resid).mean(axis=1)
+    best = one_standard_error_choice(errors, problem.weight, fallback=alpha)
+    return best, {a: float(problem.weight @ e / problem.weight_sum) for a, e in errors.items()}
+
+
+# ----------------------------------------------------------------------------------------
 # The iteration
 # ----------------------------------------------------------------------------------------
 
@@ -673,6 +742,7 @@ class AlternatingResult:
     stop_reason: str
     history: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    alpha_scores: dict | None = None
 
 
 def fit_alternating(
@@ -760,8 +830,19 @@ def fit_alternating(
     W = init_weights(rng, n_hidden, d, init_scale) if W_init is None else W_init.copy()
     notes = []
 
+    alpha_scores = None
     if alpha == "auto":
         alpha, beta, b0 = select_alpha(problem, W)
+        weighted_rows = np.count_nonzero(problem.weight)
+        if max_iter > 0 and PATH_FOLDS <= weighted_rows < PATH_ROWS_PER_PARAMETER * W.size:
+            settings = dict(
+                max_iter=max_iter, step_size=step_size, batch_size=batch_size, tol=tol,
+                init_scale=init_scale, solver=solver, max_inner_iter=max_inner_iter,
+                inner_tol=inner_tol, rebalance_units=rebalance_units, revive_dead=revive_dead,
+                max_rejections=max_rejections,
+            )  # fmt: skip
+            alpha, alpha_scores = penalty_on_held_out_rows(problem, W, alpha, rng, settings)
+            beta, b0 = solve_beta(problem, W, alpha)
     else:
         alpha = float(alpha)
         beta, b0 = solve_beta(problem, W, alpha)
@@ -921,4 +1002,5 @@ def fit_alternating(
     return AlternatingResult(
         W=W, beta=beta, b0=b0, alpha=alpha, n_iter=n_iter, best_iter=best_iter,
         converged=converged, stop_reason=stop_reason, history=history, warnings=notes,
+        alpha_scores=alpha_scores,
     )  # fmt: skip

@@ -121,8 +121,8 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         Re-draw units that are never active on the training rows or have a zero readout
         (they cannot learn otherwise); the revival is kept only if ``J`` does not rise.
     clip_inputs : bool, default=True
-        Clip each (standardized) input at prediction time to its training range widened
-        by 10% of its width on each side (inside ``network_``, so ``predict`` and any
+        Clip each input at prediction time to the range it had in ``fit`` (inside
+        ``network_``, so ``predict`` and any
         export agree). A glitched reading far outside the training data (a sensor
         spike, a unit error) then gives a prediction like that of the most extreme seen
         value instead of an unbounded extrapolation. Inside the training range nothing
@@ -387,6 +387,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         self.n_iter_ = result.n_iter
         self.best_iter_ = result.best_iter
         self.alpha_ = result.alpha
+        self.alpha_scores_ = result.alpha_scores
         self.history_ = result.history
         self.loss_curve_ = np.array([h["loss"] for h in result.history])
         self.validation_scores_ = (

@@ -185,8 +185,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         Pair the units with opposite second-layer signs so the network output is zero at
         initialization (as in the theory).
     clip_inputs : bool, default=True
-        Clip each (standardized) input at prediction time to its training range widened
-        by 10% of its width on each side (inside ``network_``, so ``predict``,
+        Clip each input at prediction time to the range it had in ``fit`` (inside
+        ``network_``, so ``predict``,
         :class:`GiantStepFeatures` and any export agree). A glitched reading far outside
         the training data (a sensor spike, a unit error) then gives a prediction like
         that of the most extreme seen value instead of an unbounded extrapolation of

@@ -182,3 +182,46 @@ def test_predict_rejects_wrong_number_of_features():
     model = AlternatingOLSReLURegressor(n_hidden=4, max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :2])
+
+
+def test_auto_penalty_of_the_trained_network_on_few_rows():
+    # few rows per first-layer parameter: the penalty is refined on cross-fitted folds
+    # (a warm-started path over multiples of the initial choice); another penalty is
+    # kept only if it beats the initial choice, so its cross-fitted error is lower
+    X, y = _data(n=80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AlternatingOLSReLURegressor(n_hidden=8, max_iter=6, random_state=0).fit(X, y)
+    scores = model.alpha_scores_
+    assert scores is not None and model.alpha_ in scores
+    initial = sorted(scores)[1]  # the factors are 0.1, 1 and 10 times the initial choice
+    assert_allclose(sorted(scores), [initial * 0.1, initial, initial * 10.0], rtol=1e-12)
+    assert scores[model.alpha_] <= scores[initial]
+
+
+def test_no_penalty_path_with_many_rows_per_parameter():
+    X, y = _data(n=400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AlternatingOLSReLURegressor(n_hidden=2, max_iter=3, random_state=0).fit(X, y)
+    assert model.alpha_scores_ is None  # 400 rows >= 5 * 2 * (d + 1) parameters
+
+
+def test_content_folds_keep_equal_rows_together_and_skip_zero_weights():
+    from skgiant._alternating import Problem, add_ones, content_folds
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    X = np.vstack([X, X[:10], X[:10]])  # rows 0..9 appear three times
+    w = np.ones(len(X))
+    w[20:25] = 0.0
+    problem = Problem(add_ones(X), rng.normal(size=(len(X), 1)), w)
+    folds = content_folds(problem, 3, np.random.default_rng(1))
+    fold_of = {}
+    for j, fold in enumerate(folds):
+        for i in fold:
+            fold_of[i] = j
+    assert sorted(fold_of) == sorted(np.flatnonzero(w > 0))  # each weighted row once
+    for i in range(10):
+        assert fold_of[i] == fold_of[50 + i] == fold_of[60 + i]
+    assert min(len(f) for f in folds) > 5  # roughly balanced
