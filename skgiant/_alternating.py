@@ -685,7 +685,7 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, settings):
     for held in folds:
         held = np.sort(held)
         train = problem.subset(np.setdiff1d(np.arange(problem.n), held))
-        if np.count_nonzero(train.weight) < 2:
+        if len(np.unique(train.X1[train.weight > 0], axis=0)) < 2:  # nothing to fit
             return alpha, None
         val, W_start = problem.subset(held), W
         for candidate in candidates:
@@ -693,7 +693,9 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, settings):
             W_start = fit.W
             resid = val.Y - fit.b0 - hidden_features(val.X1, fit.W, val.slope) @ fit.beta
             errors[candidate][held] = (resid * resid).mean(axis=1)
-    best = one_standard_error_choice(errors, problem.weight, fallback=alpha)
+    # the initial choice first, then the stronger penalty, then the weaker one
+    order = [alpha] + sorted(set(candidates) - {alpha}, reverse=True)
+    best = one_standard_error_choice(errors, problem.weight, order)
     return best, {a: float(problem.weight @ e / problem.weight_sum) for a, e in errors.items()}
 
 
@@ -833,8 +835,8 @@ def fit_alternating(
     alpha_scores = None
     if alpha == "auto":
         alpha, beta, b0 = select_alpha(problem, W)
-        weighted_rows = np.count_nonzero(problem.weight)
-        if max_iter > 0 and PATH_FOLDS <= weighted_rows < PATH_ROWS_PER_PARAMETER * W.size:
+        # rows counted by their weight (frequency weights: k copies or weight k alike)
+        if max_iter > 0 and problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size:
             settings = dict(
                 max_iter=max_iter, step_size=step_size, batch_size=batch_size, tol=tol,
                 init_scale=init_scale, solver=solver, max_inner_iter=max_inner_iter,

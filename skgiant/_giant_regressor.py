@@ -31,8 +31,7 @@ from ._giant import (
 )
 from ._memory import require_memory
 from ._network import TwoLayerNetwork, input_scaling
-from ._readout import LINEAR_RATIOS, fit_readout
-from ._ridge import LinAlgConditionWarning
+from ._readout import LINEAR_RATIOS, fit_readout, fit_readout_held_out
 from ._selection import one_standard_error_choice
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
@@ -51,9 +50,6 @@ _SELECTION_ROWS = 1000
 #: The step-size selection runs on at most this many rows and hidden units.
 _SELECTION_MAX_ROWS = 2000
 _SELECTION_MAX_WIDTH = 128
-#: The readouts of the selection choose their penalty by leave-one-out on at most this
-#: many rows (the selection itself scores them on held-out folds).
-_SELECTION_LOO_ROWS = 256
 #: At most this many folds for the step-size selection.
 _MAX_FOLDS = 5
 #: Row chunks beyond this size only cost memory traffic (``working_memory`` can lower it
@@ -150,9 +146,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         rows, in ``(0, 1)`` (about 1000 rows are scored in all, in at most 5 folds): for
         each fold the steps and the readouts use the other rows only, and the error on
         the fold chooses the step size and the number of steps, because the readout's
-        error on rows whose labels shaped the features is optimistic. A step is kept only
-        if it beats no step by more than one standard error there. The final fit uses
-        every row.
+        error on rows whose labels shaped the features is optimistic. The choice is the
+        simplest candidate (no step, then fewer steps, then a smaller step size) whose
+        held-out error is within one standard error of the best: a step is kept only if
+        it beats no step by more than one standard error, and among steps the smaller
+        move wins a near tie. The final fit uses every row.
     bias_scale : float, default=1.0
         Standard deviation of the random first-layer biases, in ``[0, 1e6]`` (0 = no
         biases, as in the theory). Biases matter on low-dimensional data, where units
@@ -541,7 +539,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         only, and the readout after each step (its penalty chosen on those rows, as in
         the final fit) is scored on the fold: rows whose labels shaped neither the
         features nor the readout. Every pair ``(c, t)`` with ``t <= n_steps`` steps is a
-        candidate; one with no step is the fallback
+        candidate; the simplest within one standard error of the best is chosen
         (:func:`~skgiant._selection.one_standard_error_choice`).
 
         Returns ``(step_size, n_steps, batch_weight)``, the last the expected weight of
@@ -560,43 +558,51 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             pool = np.setdiff1d(np.arange(n), held)
             weights.append(net.sw[held])
 
-            def fit_pool(W, b, pool=pool, ratio=None):
-                # an ill-conditioned fixed penalty is reported by the final fit, once
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", LinAlgConditionWarning)
-                    return self._fit_readout(
-                        net.X[pool],
-                        net.labels[pool],
-                        net.sw[pool],
-                        W,
-                        b,
-                        net.chunk,
-                        ratio,
-                        _SELECTION_LOO_ROWS,
+            def fit_pool(W, b, pool=pool, held=held, ratio=None):
+                # each candidate's readout: penalty of least error on the held-out fold
+                d = net.X.shape[1] if self.linear_readout else 0
+                if ratio is None or self.alpha != "auto":
+                    readout = self._fit_readout(
+                        net.X[pool], net.labels[pool], net.sw[pool], W, b, net.chunk
                     )
+                    return readout, held_error(readout, W, b, held)
+                return fit_readout_held_out(
+                    lambda rows: self._features(net.X[rows], W, b),
+                    W.shape[0] + d,
+                    (pool, net.labels[pool], net.sw[pool]),
+                    (held, net.labels[held], net.sw[held]),
+                    net.chunk,
+                    n_linear=d,
+                    ratio=ratio,
+                )
 
-            def held_error(result, W, b, held=held):
+            def held_error(result, W, b, held):
                 resid = self._readout_residual(
                     net.X[held], net.labels[held], W, b, result, net.chunk
                 )
                 return (resid * resid).mean(axis=1)
 
             # every candidate of the fold gets the ratio of the two readout penalties
-            # chosen jointly on the initial features (one joint choice per fold, then
-            # cheap one-penalty readouts on an equal footing)
-            ratio = _penalty_ratio(fit_pool(net.W0, net.b0))
-            fit_pool = partial(fit_pool, ratio=ratio)
-            errors.setdefault((0.0, 0), []).append(
-                held_error(fit_pool(net.W0, net.b0), net.W0, net.b0)
-            )
+            # chosen jointly (leave-one-out) on the initial features, then its own
+            # penalty on the fold; a fixed alpha is used as given
+            initial, _ = fit_pool(net.W0, net.b0)
+            fit_pool = partial(fit_pool, ratio=_penalty_ratio(initial))
+            errors.setdefault((0.0, 0), []).append(fit_pool(net.W0, net.b0)[1])
             fold_net = net.for_fold(k)
             for c in grid[grid > 0]:
                 tic = time.perf_counter()
-                for W, b, record, readout in self._step_path(
-                    fold_net, c, pool, 0, self.n_steps, fit_pool, warn=False
+                fitted = {}  # the readout of each step's features, and its fold errors
+
+                def fit_step(W, b, fitted=fitted, fit_pool=fit_pool):
+                    fitted[id(W)] = (W, *fit_pool(W, b))
+                    return fitted[id(W)][1]
+
+                for W, _, record, readout in self._step_path(
+                    fold_net, c, pool, 0, self.n_steps, fit_step, warn=False
                 ):
                     key = (float(c), record.step + 1)
-                    errors.setdefault(key, []).append(held_error(readout(), W, b))
+                    readout()  # fits it (cached) unless the next step already did
+                    errors.setdefault(key, []).append(fitted[id(W)][2])
                     if self.verbose:
                         score = net.sw[held] @ errors[key][-1] / net.sw[held].sum()
                         print(
@@ -611,7 +617,10 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         self.selection_scores_ = {key: float(weights @ e / total) for key, e in per_row.items()}
         for (c, _), score in self.selection_scores_.items():
             self.step_size_scores_[c] = min(score, self.step_size_scores_.get(c, np.inf))
-        step_size, n_steps = one_standard_error_choice(per_row, weights, fallback=(0.0, 0))
+        # the fewest steps, then the smallest step size, within one standard error of the
+        # best candidate (no step first)
+        order = sorted(per_row, key=lambda key: (key[1], key[0]))
+        step_size, n_steps = one_standard_error_choice(per_row, weights, order)
         # the expected weight of a selection step's batch (see _transfer_step_size): a
         # fraction validation_fraction of the rows is held out, then batches are cut
         pool_rows = n - fold
@@ -819,7 +828,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             np.multiply(X, 1.0 / np.sqrt(d), out=out[:, p:])
         return out
 
-    def _fit_readout(self, X, Yt, sw, W, b, chunk, ratio=None, loo_rows=None):
+    def _fit_readout(self, X, Yt, sw, W, b, chunk):
         """Ridge readout on the features of ``(W, b)`` (:func:`~skgiant._readout.fit_readout`:
         with ``alpha="auto"`` the linear term gets its own penalty, and "linear term
         only" is one of the candidates)."""
@@ -832,8 +841,6 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             chunk,
             alpha=self.alpha,
             n_linear=d,
-            ratio=ratio,
-            loo_rows=loo_rows,
         )
 
     def _build_network(self, W, b, result, d, y_mean, y_scale, scaling):
