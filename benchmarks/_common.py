@@ -60,3 +60,38 @@ def load_summary():
         return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     except OSError:  # pragma: no cover - not available on every platform
         return "load average unavailable"
+
+
+def results_header(title, script, argv, threads):
+    """The opening lines every results file shares: title, machine, versions, command, date.
+
+    ``script`` is the path of the benchmark (``benchmarks/bench_x.py``) and ``argv`` its
+    command-line arguments, so that the file says how to reproduce it.
+    """
+    import datetime
+    import shlex
+
+    import scipy
+    import sklearn
+
+    return [
+        f"# {title}",
+        "",
+        f"- machine: {machine_summary()}",
+        f"- scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
+        f"scipy {scipy.__version__}; threads pinned to {threads}; {load_summary()} at start",
+        f"- command: `{shlex.join(['python', script, *argv])}`",
+        f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
+    ]
+
+
+def resolve_datasets(parser, requested, quick, quick_sets):
+    """The development data sets a benchmark runs on (``parser.error`` on unknown ones)."""
+    from skgiant._devdata import available_dev_datasets
+
+    available = available_dev_datasets()
+    datasets = requested or (quick_sets if quick else list(available))
+    unknown = sorted(set(datasets) - set(available))
+    if unknown:
+        parser.error(f"unknown or unavailable data sets {unknown}; available: {available}")
+    return datasets

@@ -32,22 +32,24 @@ skipped and left out of the check (listed as skipped).
 """
 
 import argparse
-import datetime
-import shlex
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
-from _common import load_summary, machine_summary, pin_threads, timed_fit
+from _common import (
+    load_summary,
+    pin_threads,
+    resolve_datasets,
+    results_header,
+    timed_fit,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
-from skgiant._devdata import available_dev_datasets, dev_pipeline, dev_splits
+from skgiant._devdata import dev_pipeline, dev_splits
 
 DEFAULT_OUT = "benchmarks/RESULTS_fronts.md"
 DEFAULT_FIGURE = "doc/figures/fronts.png"
@@ -357,27 +359,17 @@ def main(argv=None):
     parser.add_argument("--figure", default=DEFAULT_FIGURE, help=f"figure ({DEFAULT_FIGURE})")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "benchmarks/bench_fronts.py", *argv])
     seeds = range(args.seeds)
     widths = args.widths or (QUICK_WIDTHS if args.quick else WIDTHS)
     alt_widths = args.alt_widths or (QUICK_ALT_WIDTHS if args.quick else ALT_WIDTHS)
-    available = available_dev_datasets()
-    datasets = args.datasets or (QUICK_SETS if args.quick else list(available))
-    unknown = sorted(set(datasets) - set(available))
-    if unknown:
-        parser.error(f"unknown or unavailable data sets {unknown}; available: {available}")
+    datasets = resolve_datasets(parser, args.datasets, args.quick, QUICK_SETS)
 
     tic = time.perf_counter()
     with pin_threads(args.threads):
         header = [
-            "# Accuracy-time fronts over widths",
-            "",
-            f"- machine: {machine_summary()}",
-            f"- scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-            f"scipy {scipy.__version__}; threads pinned to {args.threads}; "
-            f"{load_summary()} at start",
-            f"- command: `{command}`",
-            f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
+            *results_header(
+                "Accuracy-time fronts over widths", "benchmarks/bench_fronts.py", argv, args.threads
+            ),
             f"- splits: seeds {seeds.start}..{seeds.stop - 1} of `dev_splits` (75/25, at most "
             "8000 training rows; with several splits, R² and time are means); every model "
             "is `dev_pipeline(model)`, `random_state=0`",

@@ -27,9 +27,7 @@ before the fit, so the fit's own share is visible.
 """
 
 import argparse
-import datetime
 import resource
-import shlex
 import sys
 import time
 import warnings
@@ -38,9 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 import numpy as np
-import scipy
-import sklearn
-from _common import load_summary, machine_summary, pin_threads
+from _common import load_summary, pin_threads, results_header
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.pipeline import make_pipeline
@@ -208,21 +204,18 @@ def main(argv=None):
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"results file ({DEFAULT_OUT})")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "benchmarks/bench_ncurve.py", *argv])
     sizes = sorted(args.sizes or (QUICK_SIZES if args.quick else SIZES))
 
     tic = time.perf_counter()
     with pin_threads(args.threads):
         alt_auto, why = alternating_auto_available()
         header = [
-            "# Test R², fit time and memory against the number of training rows",
-            "",
-            f"- machine: {machine_summary()}",
-            f"- scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-            f"scipy {scipy.__version__}; threads pinned to {args.threads}; "
-            f"{load_summary()} at start",
-            f"- command: `{command}`",
-            f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
+            *results_header(
+                "Test R², fit time and memory against the number of training rows",
+                "benchmarks/bench_ncurve.py",
+                argv,
+                args.threads,
+            ),
             f"- data: d = {D} standard normal features, y = sin(x0) + x1·x2 + 0.1·x3³ "
             f"+ {NOISE}·N(0, 1) noise (noise standard deviation {NOISE}); nested training "
             f"sets n = {', '.join(f'{n:,}' for n in sizes)}; one fixed test set of "

@@ -36,16 +36,18 @@ target range.
 """
 
 import argparse
-import datetime
-import shlex
 import sys
 import time
 import warnings
 
 import numpy as np
-import scipy
-import sklearn
-from _common import load_summary, machine_summary, pin_threads, timed_fit
+from _common import (
+    load_summary,
+    pin_threads,
+    resolve_datasets,
+    results_header,
+    timed_fit,
+)
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_approximation import Nystroem
@@ -55,7 +57,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 
 from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
-from skgiant._devdata import available_dev_datasets, dev_pipeline, dev_splits
+from skgiant._devdata import dev_pipeline, dev_splits
 
 DEFAULT_OUT = "benchmarks/RESULTS_robustness.md"
 QUICK_SETS = ["diabetes", "chem_proc_yield"]
@@ -329,25 +331,18 @@ def main(argv=None):
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"results file ({DEFAULT_OUT})")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "benchmarks/bench_robustness.py", *argv])
     seeds = range(args.seeds or (1 if args.quick else 5))
-    available = available_dev_datasets()
-    datasets = args.datasets or (QUICK_SETS if args.quick else list(available))
-    unknown = sorted(set(datasets) - set(available))
-    if unknown:
-        parser.error(f"unknown or unavailable data sets {unknown}; available: {available}")
+    datasets = resolve_datasets(parser, args.datasets, args.quick, QUICK_SETS)
 
     tic = time.perf_counter()
     with pin_threads(args.threads):
         header = [
-            "# Robustness of the skgiant defaults: special cases and glitches",
-            "",
-            f"- machine: {machine_summary()}",
-            f"- scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-            f"scipy {scipy.__version__}; threads pinned to {args.threads}; "
-            f"{load_summary()} at start",
-            f"- command: `{command}`",
-            f"- date: {datetime.datetime.now().isoformat(timespec='minutes')}",
+            *results_header(
+                "Robustness of the skgiant defaults: special cases and glitches",
+                "benchmarks/bench_robustness.py",
+                argv,
+                args.threads,
+            ),
             f"- splits: seeds {seeds.start}..{seeds.stop - 1} of `dev_splits` "
             "(75/25, at most 8000 training rows); every model is `dev_pipeline(model)`, "
             "`random_state=0`",

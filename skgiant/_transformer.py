@@ -18,6 +18,7 @@ _SHARED = (
     "bias_scale",
     "remove_linear",
     "second_layer",
+    "clip_inputs",
     "verbose",
     "random_state",
 )
@@ -40,8 +41,8 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     the step size and the penalty) is fitted inside, the features are the same as those of
     a ``GiantStepRegressor`` with the same parameters.
 
-    Standardize ``X`` first (e.g. ``StandardScaler``): like the regressor, the transformer
-    does not rescale its inputs.
+    Like the regressor, the transformer standardizes its inputs itself and clips them
+    to their training range at ``transform`` time (the fitted network carries both).
 
     Parameters
     ----------
@@ -72,6 +73,9 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     second_layer : {"refit", "frozen"}, default="refit"
         What the steps after the first follow (the previous readout, or the random
         signs); see :class:`~skgiant.GiantStepRegressor`.
+    clip_inputs : bool, default=True
+        Clip each input at ``transform`` time to the range it had in ``fit``, so a
+        glitched reading cannot push the features outside what the first layer saw.
     verbose : int, default=0
         Passed to the internal regressor (progress per step-size candidate and step).
     random_state : int, RandomState instance or None, default=None
@@ -128,6 +132,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         bias_scale=1.0,
         remove_linear=True,
         second_layer="refit",
+        clip_inputs=True,
         verbose=0,
         random_state=None,
     ):
@@ -140,6 +145,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.bias_scale = bias_scale
         self.remove_linear = remove_linear
         self.second_layer = second_layer
+        self.clip_inputs = clip_inputs
         self.verbose = verbose
         self.random_state = random_state
 
@@ -150,7 +156,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs (standardized).
+            Training inputs (standardized internally).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: the steps follow the gradient of the squared loss on them.
         sample_weight : array-like of shape (n_samples,), default=None
