@@ -634,9 +634,10 @@ def init_weights(rng, p, d, init_scale):
 # ----------------------------------------------------------------------------------------
 
 #: ``alpha="auto"`` refines the penalty on held-out rows when there are fewer rows than
-#: this many per first-layer parameter (``p (d + 1)``): there the penalty decides between
-#: fitting and overfitting, and the fits are cheap.
-PATH_ROWS_PER_PARAMETER = 5.0
+#: this many per first-layer parameter (``p (d + 1)``) and the hidden-layer solve is
+#: dense: there the penalty decides between fitting and overfitting, and the extra fits
+#: are cheap.
+PATH_ROWS_PER_PARAMETER = 3.0
 #: Multiples of the initial choice tried, strongest first (each fit warm-starts the next).
 PATH_FACTORS = (10.0, 1.0, 0.1)
 #: Folds of the cross-fitting that scores the penalties.
@@ -835,8 +836,11 @@ def fit_alternating(
     alpha_scores = None
     if alpha == "auto":
         alpha, beta, b0 = select_alpha(problem, W)
-        # rows counted by their weight (frequency weights: k copies or weight k alike)
-        if max_iter > 0 and problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size:
+        # rows counted by their weight (frequency weights: k copies or weight k alike);
+        # only where the hidden-layer solve is dense, so that the extra fits are cheap
+        few_rows = problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size
+        dense = choose_solver(solver, *W.shape, problem.n, max_inner_iter) == "dense"
+        if max_iter > 0 and few_rows and dense:
             settings = dict(
                 max_iter=max_iter, step_size=step_size, batch_size=batch_size, tol=tol,
                 init_scale=init_scale, solver=solver, max_inner_iter=max_inner_iter,

@@ -31,7 +31,8 @@ from ._giant import (
 )
 from ._memory import require_memory
 from ._network import TwoLayerNetwork, input_scaling
-from ._readout import LINEAR_RATIOS, fit_readout, fit_readout_held_out
+from ._readout import LINEAR_RATIOS, fit_readout
+from ._ridge import LinAlgConditionWarning
 from ._selection import one_standard_error_choice
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
@@ -50,6 +51,9 @@ _SELECTION_ROWS = 1000
 #: The step-size selection runs on at most this many rows and hidden units.
 _SELECTION_MAX_ROWS = 2000
 _SELECTION_MAX_WIDTH = 128
+#: The readouts of the selection choose their penalty by leave-one-out on at most this
+#: many rows (the selection itself scores them on held-out folds).
+_SELECTION_LOO_ROWS = 256
 #: At most this many folds for the step-size selection.
 _MAX_FOLDS = 5
 #: Row chunks beyond this size only cost memory traffic (``working_memory`` can lower it
@@ -558,51 +562,43 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             pool = np.setdiff1d(np.arange(n), held)
             weights.append(net.sw[held])
 
-            def fit_pool(W, b, pool=pool, held=held, ratio=None):
-                # each candidate's readout: penalty of least error on the held-out fold
-                d = net.X.shape[1] if self.linear_readout else 0
-                if ratio is None or self.alpha != "auto":
-                    readout = self._fit_readout(
-                        net.X[pool], net.labels[pool], net.sw[pool], W, b, net.chunk
+            def fit_pool(W, b, pool=pool, ratio=None):
+                # an ill-conditioned fixed penalty is reported by the final fit, once
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", LinAlgConditionWarning)
+                    return self._fit_readout(
+                        net.X[pool],
+                        net.labels[pool],
+                        net.sw[pool],
+                        W,
+                        b,
+                        net.chunk,
+                        ratio,
+                        _SELECTION_LOO_ROWS,
                     )
-                    return readout, held_error(readout, W, b, held)
-                return fit_readout_held_out(
-                    lambda rows: self._features(net.X[rows], W, b),
-                    W.shape[0] + d,
-                    (pool, net.labels[pool], net.sw[pool]),
-                    (held, net.labels[held], net.sw[held]),
-                    net.chunk,
-                    n_linear=d,
-                    ratio=ratio,
-                )
 
-            def held_error(result, W, b, held):
+            def held_error(result, W, b, held=held):
                 resid = self._readout_residual(
                     net.X[held], net.labels[held], W, b, result, net.chunk
                 )
                 return (resid * resid).mean(axis=1)
 
             # every candidate of the fold gets the ratio of the two readout penalties
-            # chosen jointly (leave-one-out) on the initial features, then its own
-            # penalty on the fold; a fixed alpha is used as given
-            initial, _ = fit_pool(net.W0, net.b0)
-            fit_pool = partial(fit_pool, ratio=_penalty_ratio(initial))
-            errors.setdefault((0.0, 0), []).append(fit_pool(net.W0, net.b0)[1])
+            # chosen jointly on the initial features (one joint choice per fold, then
+            # cheap one-penalty readouts on an equal footing)
+            ratio = _penalty_ratio(fit_pool(net.W0, net.b0))
+            fit_pool = partial(fit_pool, ratio=ratio)
+            errors.setdefault((0.0, 0), []).append(
+                held_error(fit_pool(net.W0, net.b0), net.W0, net.b0)
+            )
             fold_net = net.for_fold(k)
             for c in grid[grid > 0]:
                 tic = time.perf_counter()
-                fitted = {}  # the readout of each step's features, and its fold errors
-
-                def fit_step(W, b, fitted=fitted, fit_pool=fit_pool):
-                    fitted[id(W)] = (W, *fit_pool(W, b))
-                    return fitted[id(W)][1]
-
-                for W, _, record, readout in self._step_path(
-                    fold_net, c, pool, 0, self.n_steps, fit_step, warn=False
+                for W, b, record, readout in self._step_path(
+                    fold_net, c, pool, 0, self.n_steps, fit_pool, warn=False
                 ):
                     key = (float(c), record.step + 1)
-                    readout()  # fits it (cached) unless the next step already did
-                    errors.setdefault(key, []).append(fitted[id(W)][2])
+                    errors.setdefault(key, []).append(held_error(readout(), W, b))
                     if self.verbose:
                         score = net.sw[held] @ errors[key][-1] / net.sw[held].sum()
                         print(
@@ -828,7 +824,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             np.multiply(X, 1.0 / np.sqrt(d), out=out[:, p:])
         return out
 
-    def _fit_readout(self, X, Yt, sw, W, b, chunk):
+    def _fit_readout(self, X, Yt, sw, W, b, chunk, ratio=None, loo_rows=None):
         """Ridge readout on the features of ``(W, b)`` (:func:`~skgiant._readout.fit_readout`:
         with ``alpha="auto"`` the linear term gets its own penalty, and "linear term
         only" is one of the candidates)."""
@@ -841,6 +837,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             chunk,
             alpha=self.alpha,
             n_linear=d,
+            ratio=ratio,
+            loo_rows=loo_rows,
         )
 
     def _build_network(self, W, b, result, d, y_mean, y_scale, scaling):

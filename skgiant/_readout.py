@@ -108,6 +108,8 @@ def fit_readout(
     *,
     alpha="auto",
     n_linear=0,
+    ratio=None,
+    loo_rows=None,
 ):
     """Ridge readout of ``Y`` on the features, penalty given or chosen.
 
@@ -126,11 +128,21 @@ def fit_readout(
         A fixed penalty (shared by both blocks), or ``"auto"``.
     n_linear : int
         Size of the trailing linear block (0: none).
+    ratio : float, optional
+        With ``alpha="auto"`` and a linear block: a fixed ratio ``alpha_linear / alpha``
+        (only ``alpha`` is chosen; cheaper than the joint choice). ``inf`` would drop the
+        linear block; use ``n_linear=0`` for that.
+    loo_rows : int, optional
+        At most this many rows score leave-one-out (default :data:`LOO_ROWS`).
 
     Returns
     -------
     Readout
     """
+    if ratio is not None and n_linear and alpha == "auto":
+        return _fixed_ratio(
+            features, n_features, Y, sample_weight, chunk, n_linear, ratio, loo_rows
+        )
     weighted = np.flatnonzero(sample_weight > 0)
     if len(weighted) < n_features:  # the dual form: everything from the kernel matrix
         rows = (features(weighted), Y[weighted], sample_weight[weighted])
@@ -145,9 +157,10 @@ def fit_readout(
     if alpha != "auto":
         beta, intercept = solve_readout(stats, float(alpha))
         return _fixed(beta, intercept, float(alpha), n_linear, stats.feature_mean)
+    cap = LOO_ROWS if loo_rows is None else loo_rows
     rows = weighted
-    if len(rows) > LOO_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(rows, LOO_ROWS, replace=False))
+    if len(rows) > cap:
+        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
     loo_rows = (features(rows), Y[rows], sample_weight[rows])
     if n_linear == 0:
         return _one_block_schur(stats, loo_rows)
@@ -161,73 +174,21 @@ def _fixed(beta, intercept, alpha, n_linear, feature_mean):
     )
 
 
-def fit_readout_held_out(features, n_features, fit_rows, held_rows, chunk, *, n_linear, ratio):
-    """A readout fitted on ``fit_rows`` with the penalty of least error on ``held_rows``.
-
-    For model selection on held-out folds (the step-size selection of
-    ``GiantStepRegressor``): every candidate gets the penalty that suits it best on the
-    fold, read off one decomposition (no leave-one-out pass), and the fold's per-row
-    errors at that penalty.
-
-    Parameters
-    ----------
-    features : callable
-        ``features(rows)`` for index arrays ``rows``.
-    n_features : int
-    fit_rows, held_rows : tuples ``(index, Y, sample_weight)``
-        The rows the readout is fitted on, and the rows that choose its penalty.
-    chunk : int
-    n_linear : int
-        Size of the trailing linear block.
-    ratio : float or None
-        ``alpha_linear / alpha`` (the linear features are scaled by ``1 / sqrt(ratio)``).
-
-    Returns
-    -------
-    readout : Readout
-    errors : ndarray of shape (len(held_rows),)
-        Squared held-out errors (mean over outputs) at the chosen penalty.
-    """
-    p = n_features - n_linear
-    s = 1.0 / np.sqrt(ratio) if (ratio is not None and n_linear) else 1.0
+def _fixed_ratio(features, n_features, Y, sample_weight, chunk, n_linear, ratio, loo_rows):
+    """The one-penalty readout on features whose linear block is scaled by
+    ``1 / sqrt(ratio)``: the two-penalty problem with ``alpha_linear = ratio * alpha``."""
+    p, s = n_features - n_linear, 1.0 / np.sqrt(ratio)
 
     def scaled(rows):
         phi = features(rows)
         phi[:, p:] *= s
         return phi
 
-    index, Y, w = fit_rows
-    weighted = np.flatnonzero(w > 0)
-    if len(weighted) < n_features:
-        dec = dual_eigen_readout(scaled(index[weighted]), Y[weighted], w[weighted])
-        phi_w = scaled(index[weighted])[:, :p]
-        v = w[weighted] / w[weighted].sum()
-        hidden_variance = float(v @ ((phi_w - v @ phi_w) ** 2).sum(axis=1)) / max(p, 1)
-        mean = dec.stats.feature_mean
-    else:
-        stats = gram_statistics(lambda r: scaled(index[r]), Y, w, chunk)
-        hidden_variance = float(np.trace(stats.gram[:p, :p])) / max(p, 1)
-        mean = stats.feature_mean
-    grid = RELATIVE_ALPHAS * max(hidden_variance, np.finfo(float).tiny)
-    if len(weighted) >= n_features:
-        dec = penalty_path(stats, grid[0])
-    held_index, Y_held, w_held = held_rows
-    phi_held = scaled(held_index)
-    per_row = np.empty((len(held_index), len(grid)))
-    for j, alpha in enumerate(grid):
-        beta, intercept = ridge_coef(dec, alpha)
-        resid = Y_held - phi_held @ beta - intercept
-        per_row[:, j] = (resid * resid).mean(axis=1)
-    curve = w_held @ per_row / w_held.sum()
-    best = best_penalty_index(curve)
-    beta, intercept = ridge_coef(dec, grid[best])
-    beta, mean = beta.copy(), mean.copy()
-    beta[p:] *= s  # back to the unscaled linear features
-    mean[p:] /= s
-    alpha = float(grid[best])
-    alpha_l = ratio * alpha if (ratio is not None and n_linear) else None
-    readout = Readout(beta, intercept, alpha, alpha_l, grid, curve, "held-out", mean)
-    return readout, per_row[:, best]
+    fit = fit_readout(scaled, n_features, Y, sample_weight, chunk, loo_rows=loo_rows)
+    fit.beta[p:] *= s
+    fit.feature_mean[p:] /= s
+    fit.alpha_linear = ratio * fit.alpha
+    return fit
 
 
 def _dual_one_penalty(rows):

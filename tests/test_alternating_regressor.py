@@ -204,7 +204,7 @@ def test_no_penalty_path_with_many_rows_per_parameter():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = AlternatingOLSReLURegressor(n_hidden=2, max_iter=3, random_state=0).fit(X, y)
-    assert model.alpha_scores_ is None  # 400 rows >= 5 * 2 * (d + 1) parameters
+    assert model.alpha_scores_ is None  # 400 rows >= 3 * 2 * (d + 1) parameters
 
 
 def test_content_folds_keep_equal_rows_together_and_skip_zero_weights():
@@ -225,3 +225,14 @@ def test_content_folds_keep_equal_rows_together_and_skip_zero_weights():
     for i in range(10):
         assert fold_of[i] == fold_of[50 + i] == fold_of[60 + i]
     assert min(len(f) for f in folds) > 5  # roughly balanced
+
+
+def test_no_penalty_path_with_the_matrix_free_solve():
+    # few rows, but a matrix-free hidden-layer solve: the extra fits would be costly
+    X, y = _data(n=80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AlternatingOLSReLURegressor(
+            n_hidden=8, max_iter=3, solver="cg", random_state=0
+        ).fit(X, y)
+    assert model.alpha_scores_ is None
