@@ -19,6 +19,10 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._network import TwoLayerNetwork, input_scaling
 from ._ridge import LinAlgConditionWarning
 
+#: ``batch_size="auto"``: hidden-layer solves use all rows up to this many, and a fresh
+#: random subset of this many beyond.
+AUTO_BATCH_ROWS = 50_000
+
 
 class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     """Two-layer leaky-ReLU network trained by alternating exact least-squares solves.
@@ -53,11 +57,13 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     max_iter : int, default=30
         Maximum number of iterations (one hidden-layer and one readout solve each),
         >= 0 (0 gives the random-features model with the initial first layer).
-    batch_size : int or None, default=None
+    batch_size : int, None or "auto", default="auto"
         Rows used by each hidden-layer solve, >= 1. ``None`` uses all rows (as
-        published); a smaller value draws a fresh random subset every iteration (a
-        stochastic Gauss-Newton step, cheaper on large ``n``). The readout and the
-        acceptance test always use all rows.
+        published); an integer draws a fresh random subset of that many rows every
+        iteration (a stochastic Gauss-Newton step, cheaper on large ``n``). ``"auto"``
+        uses all rows up to ``50_000`` weighted rows and a fresh subset of ``50_000``
+        beyond, so that an iteration's cost stops growing with ``n``. The readout and the
+        acceptance test always use all rows, so the loss still never increases.
     step_size : float in (0, 1] or "auto", default="auto"
         Damping of the hidden-layer update ``W <- W + t (W_solve - W)``. A float is a
         fixed ``t`` and every step is kept (``1.0`` is the published, undamped recipe,
@@ -191,7 +197,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     _parameter_constraints = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
         "step_size": [Interval(Real, 0, 1, closed="right"), StrOptions({"auto"})],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "negative_slope": [Interval(Real, 0, 1, closed="left")],
@@ -217,7 +223,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         self,
         n_hidden=32,
         max_iter=30,
-        batch_size=None,
+        batch_size="auto",
         step_size="auto",
         alpha="auto",
         negative_slope=0.0,
@@ -329,7 +335,7 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
                 max_iter=self.max_iter,
                 alpha=self.alpha,
                 step_size=self.step_size,
-                batch_size=self.batch_size,
+                batch_size=self._resolve_batch_size(problem.n),
                 tol=self.tol,
                 init_scale=self.init_scale,
                 solver=self.solver,
@@ -396,6 +402,12 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         self.stop_reason_ = result.stop_reason
         progress.close()
         return self
+
+    def _resolve_batch_size(self, n):
+        """Rows of a hidden-layer solve (None: all of them)."""
+        if self.batch_size == "auto":
+            return AUTO_BATCH_ROWS if n > AUTO_BATCH_ROWS else None
+        return self.batch_size
 
     @staticmethod
     def _network(W, beta, b0, scaling, y_mean, y_scale, slope):

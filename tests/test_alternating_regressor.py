@@ -236,3 +236,21 @@ def test_no_penalty_path_with_the_matrix_free_solve():
             n_hidden=8, max_iter=3, solver="cg", random_state=0
         ).fit(X, y)
     assert model.alpha_scores_ is None
+
+
+def test_auto_batch_size_is_all_rows_up_to_the_cap_and_the_cap_beyond(monkeypatch):
+    import skgiant._alternating_regressor as module
+
+    monkeypatch.setattr(module, "AUTO_BATCH_ROWS", 50)
+    X, y = _data(n=120)
+    kwargs = dict(n_hidden=4, max_iter=4, alpha=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = AlternatingOLSReLURegressor(**kwargs).fit(X, y)
+        capped = AlternatingOLSReLURegressor(batch_size=50, **kwargs).fit(X, y)
+        full = AlternatingOLSReLURegressor(batch_size=None, **kwargs).fit(X, y)
+        small_auto = AlternatingOLSReLURegressor(**kwargs).fit(X[:50], y[:50])
+        small_full = AlternatingOLSReLURegressor(batch_size=None, **kwargs).fit(X[:50], y[:50])
+    assert_allclose(auto.predict(X), capped.predict(X), rtol=1e-12)
+    assert not np.allclose(auto.predict(X), full.predict(X))
+    assert_allclose(small_auto.predict(X), small_full.predict(X), rtol=1e-12)
