@@ -3,8 +3,10 @@
 import os
 import platform
 import time
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skgiant import _devdata
@@ -95,3 +97,17 @@ def resolve_datasets(parser, requested, quick, quick_sets):
     if unknown:
         parser.error(f"unknown or unavailable data sets {unknown}; available: {available}")
     return datasets
+
+
+def fit_counting(model, X, y):
+    """Fit; return ``(seconds, ConvergenceWarnings caught)`` (other warnings are shown)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        seconds = timed_fit(model, X, y)
+    n_conv = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n_conv += 1
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return seconds, n_conv

@@ -34,18 +34,16 @@ skipped and left out of the check (listed as skipped).
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 from _common import (
+    fit_counting,
     load_summary,
     pin_threads,
     resolve_datasets,
     results_header,
-    timed_fit,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
@@ -85,20 +83,6 @@ def make_model(label, width):
             hidden_layer_sizes=(width,), solver="lbfgs", max_iter=1000, random_state=0
         )
     raise ValueError(label)
-
-
-def fit_counting(model, X, y):
-    """Fit; return ``(seconds, ConvergenceWarnings caught)`` (other warnings are shown)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        seconds = timed_fit(model, X, y)
-    n_conv = 0
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            n_conv += 1
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    return seconds, n_conv
 
 
 def run_dataset(name, seeds, widths, alt_widths, max_seconds):

@@ -38,18 +38,16 @@ target range.
 import argparse
 import sys
 import time
-import warnings
 
 import numpy as np
 from _common import (
+    fit_counting,
     load_summary,
     pin_threads,
     resolve_datasets,
     results_header,
-    timed_fit,
 )
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score
@@ -127,20 +125,6 @@ def glitch_rows(X_test, X_train, fraction=GLITCH_FRACTION, sd=GLITCH_SD, rng=Non
     signs = rng.choice(np.array([-1.0, 1.0]), size=k)
     X[rows, cols] = mean[cols] + signs * sd * std[cols]
     return X
-
-
-def fit_counting(model, X, y):
-    """Fit; return ``(seconds, ConvergenceWarnings caught)`` (other warnings are shown)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        seconds = timed_fit(model, X, y)
-    n_conv = 0
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            n_conv += 1
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    return seconds, n_conv
 
 
 def run_dataset(name, seeds):
