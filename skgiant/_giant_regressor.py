@@ -89,17 +89,16 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     ----------
     n_hidden : int, default=1024
         Width ``p``, at least 1. The fit costs about ``n * p**2 + p**3`` operations and
-        ``8 * 3 * p**2`` bytes; wider is more accurate (on the development data 1024 units
-        beat 512 by 0.008 to 0.010 test R²) but slower.
+        ``8 * 3 * p**2`` bytes; wider is usually more accurate but slower (the accuracy
+        against fit time over widths 64 to 2048: ``benchmarks/RESULTS_fronts.md``).
     n_steps : int, default=1
         Number of giant steps on the first layer, at least 0 (0 = random features); with
         ``step_size="auto"`` the most steps: the selection also chooses how many of them
         to take (``n_iter_``). Each step after the first costs one more readout with
         ``second_layer="refit"``. ``n_steps=2`` is the more accurate choice at about twice
-        the fit time: never worse than one step in ``benchmarks/tune_giant_defaults.py``,
-        +0.001 to +0.005 test R² on the development data, +0.004 on T1 and +0.013 on the
-        T2 staircase. Three steps helped weather (+0.010), T1 and T2 but lost on
-        friedman1, deliveries and ReLU. One step is the default, for speed.
+        the fit time; three steps help some data sets and hurt others. One step is the
+        default, for speed (measurements: ``benchmarks/RESULTS_tuning_giant.md`` and
+        ``benchmarks/RESULTS_fronts.md``).
     batch_size : int or "auto", default="auto"
         Samples per step (at most ``n``). Each step takes a fresh, disjoint batch while
         unused rows remain; after that rows are reused. ``"auto"`` resolves to all ``n``
@@ -180,9 +179,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         the root mean square ``1 / sqrt(p)`` of the signs) replace ``a`` and whose
         residuals replace the labels; one readout per step. The first step is the same
         in both. With two or three steps, refitting beat the frozen signs on every data
-        set of ``benchmarks/tune_giant_defaults.py``, the Gaussian T1, T2 and ReLU
-        targets included (weather 0.954 against 0.915 at three steps, deliveries 0.912
-        against 0.884 at two); frozen signs collapse the features on real data.
+        set of ``benchmarks/tune_giant_defaults.py``, the Gaussian targets included;
+        frozen signs collapse the features on real data (numbers in
+        ``benchmarks/RESULTS_tuning_giant.md``).
     symmetric_init : bool, default=True
         Pair the units with opposite second-layer signs so the network output is zero at
         initialization (as in the theory).

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -154,10 +155,21 @@ def two_samples(Estimator):
     assert np.all(pred >= y.min() - 1e-9 * spread) and np.all(pred <= y.max() + 1e-9 * spread)
 
 
-@case("bad input", "1 feature", "finite model fitting a 1-D curve (training R² > 0.8)")
+def _beats_linear_regression(model, X, y):
+    """Training R^2 above linear regression's: the nonlinear part of ``y`` is fitted too
+    (a constant or purely linear predictor cannot pass)."""
+    linear = r2(y, LinearRegression().fit(X, y).predict(X))
+    assert r2(y, fit_predict(model, X, y)) > linear + 0.005
+
+
+@case(
+    "bad input",
+    "1 feature",
+    "finite model fitting a 1-D curve (training R² above linear regression's)",
+)
 def one_feature(Estimator):
     X, y = data(d=1)
-    assert r2(y, fit_predict(make(Estimator), X, y)) > 0.8
+    _beats_linear_regression(make(Estimator), X, y)
 
 
 @case(
@@ -172,18 +184,22 @@ def more_features_than_samples(Estimator):
     assert np.all(np.abs(pred - y.mean()) <= spread)
 
 
-@case("bad input", "a constant column", "finite model, training R² > 0.8")
+@case("bad input", "a constant column", "finite model, training R² above linear regression's")
 def constant_column(Estimator):
     X, y = data()
     X = np.hstack([X, np.full((len(X), 1), 3.0)])
-    assert r2(y, fit_predict(make(Estimator), X, y)) > 0.8
+    _beats_linear_regression(make(Estimator), X, y)
 
 
-@case("bad input", "an exactly duplicated column", "finite model, training R² > 0.8")
+@case(
+    "bad input",
+    "an exactly duplicated column",
+    "finite model, training R² above linear regression's",
+)
 def duplicated_column(Estimator):
     X, y = data()
     X = np.hstack([X, X[:, :1]])
-    assert r2(y, fit_predict(make(Estimator), X, y)) > 0.8
+    _beats_linear_regression(make(Estimator), X, y)
 
 
 @case("bad input", "constant y", "predicts the constant exactly, on any X; no warning")
@@ -371,7 +387,9 @@ def predict_overflow(Estimator):
     far = np.vstack([1e10 * X, np.full((3, X.shape[1]), np.finfo(float).max), -np.sign(X) * 1e307])
     pred = model.predict(far)
     width = 1e300 * (y.max() - y.min())
-    assert np.all(pred >= 1e300 * y.min() - width / 2) and np.all(pred <= 1e300 * y.max() + width / 2)
+    assert np.all(pred >= 1e300 * y.min() - width / 2) and np.all(
+        pred <= 1e300 * y.max() + width / 2
+    )
     unclipped = make(Estimator, clip_inputs=False).fit(X, 1e300 * y)
     with pytest.raises(ValueError, match="predictions overflow float64"):
         unclipped.predict(1e10 * X)
