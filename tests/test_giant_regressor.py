@@ -166,8 +166,7 @@ def test_auto_alpha_chooses_both_penalties_by_exact_leave_one_out():
         if r * a >= 1e-6 * linear_variance * (1 - 1e-9)
     }
     only = min(
-        _dense_loo(linear, y_std, np.full(d, a))
-        for a in np.logspace(-6, 2, 25) * linear_variance
+        _dense_loo(linear, y_std, np.full(d, a)) for a in np.logspace(-6, 2, 25) * linear_variance
     )
     best = min(pairs, key=pairs.get)
     assert pairs[best] < only  # on this nonlinear target the network must win...
@@ -198,9 +197,9 @@ def test_auto_alpha_without_linear_term_equals_dense_leave_one_out():
     # one block (no linear term) and more rows than features: exact leave-one-out from
     # the reduced Gram matrix, the same as from the dense hat matrix
     X, y = _data(n=40)
-    model = GiantStepRegressor(
-        n_hidden=12, n_steps=0, linear_readout=False, random_state=0
-    ).fit(X, y)
+    model = GiantStepRegressor(n_hidden=12, n_steps=0, linear_readout=False, random_state=0).fit(
+        X, y
+    )
     assert model.alpha_criterion_ == "loo" and model.alpha_linear_ is None
     phi = _readout_features(model, X)
     y_std = (y - y.mean()) / y.std()
@@ -217,9 +216,9 @@ def test_leave_one_out_rows_are_a_fixed_subset_beyond_the_cap(monkeypatch):
 
     monkeypatch.setattr(readout, "LOO_ROWS", 25)
     X, y = _data(n=60)
-    model = GiantStepRegressor(
-        n_hidden=8, n_steps=0, linear_readout=False, random_state=0
-    ).fit(X, y)
+    model = GiantStepRegressor(n_hidden=8, n_steps=0, linear_readout=False, random_state=0).fit(
+        X, y
+    )
     phi = _readout_features(model, X)
     y_std = (y - y.mean()) / y.std()
     rows = np.sort(np.random.default_rng(0).choice(60, 25, replace=False))

@@ -40,8 +40,13 @@ SETTINGS = {
         1200,
         GiantStepRegressor,
         dict(
-            n_hidden=128, n_steps=3, batch_size=400, step_size=1.0, alpha=1e-2,
-            random_state=2, **THEORY,
+            n_hidden=128,
+            n_steps=3,
+            batch_size=400,
+            step_size=1.0,
+            alpha=1e-2,
+            random_state=2,
+            **THEORY,
         ),
     ),  # fmt: skip
     "alternating_default": (
@@ -55,8 +60,15 @@ SETTINGS = {
         800,
         AlternatingOLSReLURegressor,
         dict(
-            n_hidden=16, max_iter=8, step_size=1.0, alpha=1e-3 / 800, init_scale="standard",
-            tol=0.0, rebalance=False, revive_dead_units=False, random_state=0,
+            n_hidden=16,
+            max_iter=8,
+            step_size=1.0,
+            alpha=1e-3 / 800,
+            init_scale="standard",
+            tol=0.0,
+            rebalance=False,
+            revive_dead_units=False,
+            random_state=0,
         ),
     ),  # fmt: skip
     "alternating_cg": (
