@@ -5,6 +5,7 @@
 * :class:`AlternatingOLSReLURegressor` -- alternating exact least-squares solves of each
   layer with the ReLU activation pattern held fixed (Barbu, 2023).
 * :class:`GiantStepFeatures` -- the first layer learned by giant steps, as a transformer.
+* :class:`TwoLayerNetwork` -- the fitted network every estimator stores in ``network_``.
 * :class:`TrainingHistoryDisplay`, :class:`AlignmentDisplay` -- plots (need matplotlib).
 """
 
@@ -14,6 +15,7 @@ from . import datasets, diagnostics
 from ._alternating_regressor import AlternatingOLSReLURegressor
 from ._display import AlignmentDisplay, TrainingHistoryDisplay
 from ._giant_regressor import GiantStepRegressor
+from ._network import TwoLayerNetwork
 from ._transformer import GiantStepFeatures
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "GiantStepFeatures",
     "GiantStepRegressor",
     "TrainingHistoryDisplay",
+    "TwoLayerNetwork",
     "datasets",
     "diagnostics",
     "__version__",

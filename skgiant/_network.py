@@ -19,34 +19,53 @@ CLIP_MARGIN = 0.0
 
 @dataclass
 class TwoLayerNetwork:
-    """``f(x) = scale * act(W z + b) @ coef + z @ linear_coef + intercept``.
+    """The fitted two-layer network of every skgiant estimator (its ``network_``).
 
+    ``f(x) = feature_scale * act(W z + b) @ coef + z @ linear_coef + intercept``, where
     ``z`` is the input as the network sees it: ``x`` standardized with ``input_mean`` and
     ``input_scale`` and then clipped to ``[input_low, input_high]`` (each step only when
     those attributes are set). Clipping keeps predictions bounded on inputs far outside
     the training data (a sensor glitch) and changes nothing inside the training range.
+    Everything a prediction needs is here, in plain arrays, so a fitted model can be
+    evaluated (or exported) without the estimator.
 
-    Attributes
+    Parameters
     ----------
     weights : ndarray of shape (p, d)
         First-layer weights ``W`` (acting on ``z``).
     bias : ndarray of shape (p,)
         First-layer biases ``b``.
     activation : str
-        Name in :data:`skgiant._activations.ACTIVATIONS`.
+        ``"relu"``, ``"tanh"`` or ``"erf"``.
     negative_slope : float
-        Leaky-ReLU slope (ReLU only).
+        Leaky-ReLU slope (ReLU only; 0 is the plain ReLU).
     feature_scale : float
         Multiplies the hidden features (``1/sqrt(p)`` in the mean-field convention).
     coef : ndarray of shape (p, m)
         Readout on the scaled hidden features.
     intercept : ndarray of shape (m,)
-    linear_coef : ndarray of shape (d, m) or None
+        Output intercept.
+    linear_coef : ndarray of shape (d, m) or None, default=None
         Optional linear skip connection on ``z``.
-    input_mean, input_scale : ndarrays of shape (d,) or None
+    input_mean, input_scale : ndarray of shape (d,) or None, default=None
         Standardization of the inputs (``z = (x - input_mean) / input_scale``).
-    input_low, input_high : ndarrays of shape (d,) or None
+    input_low, input_high : ndarray of shape (d,) or None, default=None
         Clipping bounds of the standardized inputs (``None``: no clipping).
+
+    See Also
+    --------
+    GiantStepRegressor, AlternatingOLSReLURegressor : the estimators that fit it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgiant import TwoLayerNetwork
+    >>> net = TwoLayerNetwork(
+    ...     weights=np.array([[1.0], [-1.0]]), bias=np.zeros(2), activation="relu",
+    ...     negative_slope=0.0, feature_scale=1.0, coef=np.array([[1.0], [1.0]]),
+    ...     intercept=np.zeros(1), input_low=np.array([-2.0]), input_high=np.array([2.0]))
+    >>> net.predict(np.array([[-3.0], [0.5], [10.0]])).ravel()  # |x|, clipped at 2
+    array([2. , 0.5, 2. ])
     """
 
     weights: np.ndarray
@@ -64,10 +83,22 @@ class TwoLayerNetwork:
 
     @property
     def n_hidden(self):
+        """Number of hidden units ``p``."""
         return self.weights.shape[0]
 
     def inputs(self, X):
-        """The rows ``X`` as the first layer sees them: standardized, clipped, float64."""
+        """The rows ``X`` as the first layer sees them: standardized, clipped, float64.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs in the units the estimator was fitted on.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+            A new float64 array (``X`` is never modified).
+        """
         Z = np.array(X, dtype=np.float64)  # always a copy: the caller's X is never touched
         if self.input_mean is not None:
             Z -= self.input_mean
@@ -77,7 +108,18 @@ class TwoLayerNetwork:
         return Z
 
     def hidden_of_inputs(self, Z):
-        """Scaled hidden features of rows already passed through :meth:`inputs`."""
+        """Scaled hidden features of rows already passed through :meth:`inputs`.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n, d)
+            Standardized and clipped inputs.
+
+        Returns
+        -------
+        ndarray of shape (n, p)
+            ``feature_scale * act(Z @ weights.T + bias)``.
+        """
         z = Z @ self.weights.T
         z += self.bias
         out = activation(self.activation, z, self.negative_slope, out=z)
@@ -85,11 +127,35 @@ class TwoLayerNetwork:
         return out
 
     def hidden(self, X):
-        """Scaled hidden features of the rows ``X``, shape ``(len(X), p)``, float64."""
+        """Scaled hidden features of the rows ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs in the units the estimator was fitted on.
+
+        Returns
+        -------
+        ndarray of shape (n, p)
+            The hidden features, float64.
+        """
         return self.hidden_of_inputs(self.inputs(X))
 
     def predict(self, X, *, working_memory=None):
-        """Outputs for ``X``, shape ``(n, m)``, float64, computed in row chunks."""
+        """Outputs of the network, computed in row chunks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs in the units the estimator was fitted on.
+        working_memory : float, default=None
+            Memory budget of a chunk in MiB (scikit-learn's ``working_memory`` if None).
+
+        Returns
+        -------
+        ndarray of shape (n, m)
+            The outputs, float64.
+        """
         n = X.shape[0]
         out = np.empty((n, self.coef.shape[1]))
         chunk = chunk_n_rows(n, 2 * self.n_hidden + X.shape[1], working_memory=working_memory)
