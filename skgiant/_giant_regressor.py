@@ -430,8 +430,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         targets = Yt - self._linear_fit(X, Yt, sw, chunk) if self.remove_linear else Yt
         net = _StepProblem(X, Yt, targets, sw, W0, b0, a, trainable, chunk, seed)
 
-        self.step_size_scores_, self.selection_scores_ = {}, {}
-        self.selected_step_ = None
+        selection_scores, selected = {}, None
         n_steps = self.n_steps
         if continuing:
             # a number given now wins; "auto" keeps the step size chosen by the first fit
@@ -439,8 +438,8 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         elif self.n_steps == 0:
             step_size = 0.0
         elif self.step_size == "auto":
-            step_size, n_steps, selection_batch = self._select_steps(net, grid, rng)
-            self.selected_step_ = (step_size, n_steps)
+            selected, selection_scores, selection_batch = self._select_steps(net, grid, rng)
+            step_size, n_steps = selected
             step_size = self._transfer_step_size(step_size, selection_batch, n, sw.sum())
         else:
             step_size = float(self.step_size)
@@ -483,6 +482,11 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         progress.end(lambda: network)
 
         self.step_size_ = float(step_size)
+        self.selected_step_ = selected
+        self.selection_scores_ = selection_scores
+        self.step_size_scores_ = {}
+        for (c, _), score in selection_scores.items():
+            self.step_size_scores_[c] = min(score, self.step_size_scores_.get(c, np.inf))
         self.alpha_ = float(result.alpha)
         self.alpha_linear_ = result.alpha_linear
         self.alpha_grid_ = result.alpha_grid
@@ -545,8 +549,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         candidate; the simplest within one standard error of the best is chosen
         (:func:`~skgiant._selection.one_standard_error_choice`).
 
-        Returns ``(step_size, n_steps, batch_weight)``, the last the expected weight of
-        a selection step's batch (see :meth:`_transfer_step_size`).
+        Returns ``((step_size, n_steps), scores, batch_weight)``: the chosen candidate,
+        the held-out MSE of every candidate, and the expected weight of a selection
+        step's batch (see :meth:`_transfer_step_size`).
         """
         net = self._selection_problem(net, rng)
         n = net.X.shape[0]
@@ -609,9 +614,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         # a candidate that diverged on some fold is out
         per_row = {key: np.concatenate(e) for key, e in errors.items() if len(e) == n_folds}
         total = weights.sum()
-        self.selection_scores_ = {key: float(weights @ e / total) for key, e in per_row.items()}
-        for (c, _), score in self.selection_scores_.items():
-            self.step_size_scores_[c] = min(score, self.step_size_scores_.get(c, np.inf))
+        scores = {key: float(weights @ e / total) for key, e in per_row.items()}
         # the fewest steps, then the smallest step size, within one standard error of the
         # best candidate (no step first)
         order = sorted(per_row, key=lambda key: (key[1], key[0]))
@@ -625,7 +628,7 @@ class GiantStepRegressor(TwoLayerRegressorBase):
             * self._resolve_batch_size(pool_rows)
             / pool_rows
         )
-        return float(step_size), int(n_steps), batch_weight
+        return (float(step_size), int(n_steps)), scores, batch_weight
 
     def _transfer_step_size(self, step_size, selection_batch, n, total_weight):
         """The step-size constant of the full fit that moves the rows as far as the
