@@ -9,8 +9,11 @@ chooses the form of the solve from the problem, as scikit-learn's ``RidgeCV`` do
   diagonalized (:func:`skgiant._ridge.penalty_path`), or factored by Cholesky for a
   single penalty.
 
-With ``alpha="auto"`` the penalty is chosen by generalized cross-validation (GCV), or by
-exact leave-one-out with fewer rows than features (:func:`skgiant._ridge.select_penalty`).
+With ``alpha="auto"`` the penalty is chosen by exact leave-one-out error: from the kernel
+matrix with fewer rows than features, else from the reduced Gram matrix on at most
+``LOO_ROWS`` evaluated rows (:func:`_one_block_schur`). Generalized cross-validation
+(GCV), which needs no rows at all, is not used here: it replaces every leverage by their
+mean and is far too optimistic with rows of high leverage (see below).
 
 **Two penalties.** When the features end with a block of ``n_linear`` linear features
 (the linear term of ``GiantStepRegressor``), one shared penalty lets the many hidden
