@@ -239,13 +239,14 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         Held-out MSE of every candidate ``(step_size, number of steps)`` of the selection
         (``(0.0, 0)`` is no step; only with ``step_size="auto"``).
     cv_mse_ : ndarray or None
-        Cross-validation MSE (standardized ``y``) along ``alpha_grid_`` for the chosen step
-        size, with ``alpha="auto"``: generalized cross-validation (GCV) with at least as
-        many (weighted) rows as readout features, exact leave-one-out with fewer.
-    alpha_criterion_ : {"loo", "gcv"} or None
-        Which of the two chose ``alpha_`` (``None`` for a fixed ``alpha``).
+        Exact leave-one-out MSE (standardized ``y``) along ``alpha_grid_`` at the chosen
+        ratio ``alpha_linear_ / alpha_``, with ``alpha="auto"`` (``None`` when the linear
+        term alone was kept, or for a fixed ``alpha``). With more than 512 weighted rows
+        it is evaluated on a seeded random subset of 512 of them.
+    alpha_criterion_ : {"loo"} or None
+        The criterion that chose ``alpha_`` (``None`` for a fixed ``alpha``).
     alpha_grid_ : ndarray or None
-        The penalties tried with ``alpha="auto"``.
+        The hidden-unit penalties tried with ``alpha="auto"``.
     second_layer_ : ndarray of shape (n_hidden, n_outputs)
         The random signs ``a`` of the first step (and of every step with
         ``second_layer="frozen"``).
