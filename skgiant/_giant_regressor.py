@@ -132,10 +132,10 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         ``linear_readout``, the linear term's own penalty ``alpha_l`` (``1e-4`` to ``1e2``
         times ``alpha``) jointly with it, the special case "linear term only" (plain
         ridge on ``X``) included: one shared penalty lets a thousand hidden features
-        dilute the few linear coefficients. The criterion is generalized
-        cross-validation (GCV, no further pass over the rows) when there are at least as
-        many rows as readout features (rows counted by their sample weight), else exact
-        leave-one-out error (see ``alpha_criterion_``).
+        dilute the few linear coefficients. The criterion is exact leave-one-out error
+        (on a seeded subset of 512 rows when there are more), not generalized
+        cross-validation, which is far too optimistic with rows of high leverage such as
+        the rare levels of a one-hot encoded column.
     activation : {"relu", "tanh", "erf"}, default="relu"
         Hidden activation.
     learning_rate_scaling : {"giant", "width", "constant"}, default="giant"

@@ -537,3 +537,16 @@ def test_too_wide_for_memory_is_refused_before_allocating():
     X, y = _data(n=20)
     with pytest.raises(MemoryError, match="GiB.*Lower n_hidden"):
         GiantStepRegressor(n_hidden=2_000_000).fit(X, y)
+
+
+def test_the_reported_step_size_refits_the_same_first_layer():
+    # step_size_ is the constant of the final fit (the selected one carried to the full
+    # batch): passing it back, with the chosen number of steps, gives the same layer
+    X, y = _data(n=300)
+    auto = GiantStepRegressor(n_hidden=32, random_state=0).fit(X, y)
+    assert auto.step_size_ > 0
+    fixed = GiantStepRegressor(
+        n_hidden=32, step_size=auto.step_size_, n_steps=auto.n_iter_, random_state=0
+    ).fit(X, y)
+    assert_allclose(fixed.network_.weights, auto.network_.weights, rtol=1e-12)
+    assert_allclose(fixed.network_.bias, auto.network_.bias, rtol=1e-12)
