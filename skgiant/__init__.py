@@ -6,6 +6,7 @@
   layer with the ReLU activation pattern held fixed (Barbu, 2023).
 * :class:`GiantStepFeatures` -- the first layer learned by giant steps, as a transformer.
 * :class:`TwoLayerNetwork` -- the fitted network every estimator stores in ``network_``.
+* :class:`LinAlgConditionWarning` -- an ill-conditioned system was solved safely.
 * :class:`TrainingHistoryDisplay`, :class:`AlignmentDisplay` -- plots (need matplotlib).
 """
 
@@ -16,6 +17,7 @@ from ._alternating_regressor import AlternatingOLSReLURegressor
 from ._display import AlignmentDisplay, TrainingHistoryDisplay
 from ._giant_regressor import GiantStepRegressor
 from ._network import TwoLayerNetwork
+from ._ridge import LinAlgConditionWarning
 from ._transformer import GiantStepFeatures
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "AlternatingOLSReLURegressor",
     "GiantStepFeatures",
     "GiantStepRegressor",
+    "LinAlgConditionWarning",
     "TrainingHistoryDisplay",
     "TwoLayerNetwork",
     "datasets",

@@ -688,5 +688,16 @@ def _warn_singular(alpha):
     )
 
 
-class LinAlgConditionWarning(UserWarning):
-    """A linear system was too ill-conditioned to solve as asked; a safe solve was used."""
+class LinAlgConditionWarning(linalg.LinAlgWarning):
+    """A linear system was too ill-conditioned to solve as asked; a safe solve was used.
+
+    A subclass of :class:`scipy.linalg.LinAlgWarning`, so the filters users already set
+    for SciPy's ill-conditioning warnings apply to skgiant's too.
+
+    Examples
+    --------
+    >>> from scipy.linalg import LinAlgWarning
+    >>> from skgiant import LinAlgConditionWarning
+    >>> issubclass(LinAlgConditionWarning, LinAlgWarning)
+    True
+    """
