@@ -13,14 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
 from skgiant._devdata import load_dev_dataset
-
-THEORY = dict(
-    bias_scale=0.0,
-    remove_linear=False,
-    linear_readout=False,
-    symmetric_init=True,
-    second_layer="frozen",
-)
+from skgiant._giant_regressor import THEORY_PARAMS
 
 SETTINGS = {
     "giant_fixed_step": (
@@ -46,7 +39,7 @@ SETTINGS = {
             step_size=1.0,
             alpha=1e-2,
             random_state=2,
-            **THEORY,
+            **THEORY_PARAMS,
         ),
     ),  # fmt: skip
     "alternating_default": (
