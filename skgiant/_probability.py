@@ -1,0 +1,542 @@
+"""Class probabilities from learned features: class weights and two readouts (private).
+
+Pure functions on arrays, for the classifiers to come. The features reach the readouts
+through the interface of the ridge readout: a callable ``features(rows)`` returning the
+float64 features of the rows selected by a slice or an index array.
+
+* :func:`class_sample_weight` turns ``class_weight`` ("balanced" or a dict) into sample
+  weights, with scikit-learn's formula ``S / (K * S_k)`` computed on *weighted* counts, so
+  integer sample weights and repeated rows give the same result.
+* Candidate A, :func:`fit_softmax_readout`: multinomial logistic (softmax) readout with an
+  L2 penalty chosen by cross-fitted log loss along a warm-started penalty path, solved by
+  L-BFGS (:func:`softmax_objective` is the loss and its gradient). The features of all
+  rows are held in memory.
+* Candidate B, :func:`fit_calibrated_ridge_readout`: ridge regression on one-hot targets
+  (the Gram matrix accumulated over row chunks, as the ridge readout does), mapped through
+  ``softmax(scale * scores + offsets)``; the temperature ``1 / scale`` and the per-class
+  offsets are fitted (:func:`fit_temperature`) on the exact leave-one-out scores of the ridge
+  readout (:func:`ridge_loo_scores`), and the ridge penalty is the one whose calibrated
+  leave-one-out scores have the least log loss.
+
+Both return a :class:`ProbabilityReadout`, whose :meth:`~ProbabilityReadout.predict_proba`
+maps features to probabilities.
+
+Penalty convention (the one of the ridge readout): with weights ``w`` and ``S = sum(w)``,
+candidate A minimizes ::
+
+    (1 / S) * sum_i w_i * (-log p_i[y_i]) + (alpha / 2) * ||B||_F**2
+
+over the coefficients ``B`` (``k x K``, every class has its own column, the symmetric
+multinomial parametrization) and unpenalized intercepts. For ``K >= 3`` this is
+scikit-learn's ``LogisticRegression(C=1 / (alpha * S))`` with the same weights; for
+``K = 2`` the difference of the two columns is the binomial ``LogisticRegression(C=2 /
+(alpha * S))`` (the symmetric split halves the penalty). ``alpha`` need not change with
+``n``. Candidate B's ``alpha`` is the ridge readout's (``(1/S) sum w ||y - ...||**2 +
+alpha ||B||**2``).
+
+Weights are frequency weights: an integer weight ``k`` is ``k`` copies of the row. The
+leave-one-out scores of candidate B leave out one unit of weight (as the ridge readout's
+leave-one-out error does), so that holds for them exactly.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+from scipy.special import log_softmax, softmax
+
+from ._chunks import row_slices
+from ._ridge import (
+    best_penalty_index,
+    dual_eigen_readout,
+    eigen_readout,
+    gram_statistics,
+    ridge_coef,
+)
+
+#: Candidate A's penalty path, as multiples of the mean feature variance, strong to weak.
+SOFTMAX_RELATIVE_ALPHAS = np.logspace(2, -6, 17)
+#: Candidate B's ridge penalties, as multiples of the mean feature variance.
+RIDGE_RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
+#: Candidate B fits the temperature on the leave-one-out scores of at most this many rows
+#: (drawn with a fixed seed when there are more).
+CALIBRATION_ROWS = 16384
+
+
+@dataclass
+class ProbabilityReadout:
+    """A fitted readout from features to class probabilities.
+
+    ``proba = softmax(scale * (phi @ coef + intercept) + offsets)`` row by row.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (k, K)
+    intercept : ndarray of shape (K,)
+    scale : float
+        Inverse temperature (1 for candidate A).
+    offsets : ndarray of shape (K,)
+        Per-class offsets added after scaling (zeros for candidate A).
+    alpha : float
+        The penalty used, in the convention of the readout (see the module docstring).
+    alpha_grid : ndarray or None
+        Penalties tried (``alpha="auto"``).
+    cv_curve : ndarray or None
+        Log loss along ``alpha_grid``: cross-fitted (A) or of the calibrated
+        leave-one-out scores (B); ``inf`` where the path stopped early.
+    n_iter : int
+        L-BFGS iterations of the final fit (A), or of the temperature fit (B).
+    """
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    scale: float
+    offsets: np.ndarray
+    alpha: float
+    alpha_grid: np.ndarray | None
+    cv_curve: np.ndarray | None
+    n_iter: int
+
+    def decision_function(self, phi):
+        """Calibrated logits ``scale * (phi @ coef + intercept) + offsets``, shape (n, K)."""
+        return self.scale * (phi @ self.coef + self.intercept) + self.offsets
+
+    def predict_proba(self, phi):
+        """Class probabilities, shape (n, K); rows sum to one."""
+        return softmax(self.decision_function(phi), axis=1)
+
+
+# --------------------------------------------------------------------------- class weights
+
+
+def class_sample_weight(y, class_weight, classes, sample_weight=None):
+    """Sample weights with the class weights folded in.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,) of int
+        Encoded labels, ``0 <= y < len(classes)``.
+    class_weight : dict, "balanced" or None
+        ``None``: every class weighs 1. ``"balanced"``: class ``k`` weighs
+        ``S / (K * S_k)``, with ``S`` the total sample weight, ``S_k`` that of class ``k``
+        and ``K`` the number of classes (scikit-learn's ``n_samples / (n_classes *
+        bincount(y))`` when the sample weights are all one). A dict maps original labels
+        (elements of ``classes``) to weights; classes it leaves out weigh 1.
+    classes : ndarray of shape (K,)
+        The original labels, in encoded order.
+    sample_weight : ndarray of shape (n,) or None
+        Non-negative weights (None: all one).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``sample_weight * weight_of_class[y]`` (a new array).
+    """
+    y = np.asarray(y)
+    n_classes = len(classes)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    if class_weight is None:
+        return w.copy()
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                f"class_weight must be 'balanced', a dict or None, got {class_weight!r}."
+            )
+        counts = np.bincount(y, weights=w, minlength=n_classes)
+        per_class = np.where(
+            counts > 0, w.sum() / (n_classes * np.where(counts > 0, counts, 1)), 0.0
+        )
+    else:
+        unknown = [label for label in class_weight if label not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown} that are not in the classes {classes}."
+            )
+        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+    return w * per_class[y]
+
+
+# ------------------------------------------------------------------------------ candidate A
+
+
+def softmax_objective(params, phi, y, weight, alpha):
+    """Penalized multinomial log loss and its gradient (candidate A's objective).
+
+    Parameters
+    ----------
+    params : ndarray of shape ((k + 1) * K,)
+        ``B`` (``k x K``, row-major) followed by the ``K`` intercepts.
+    phi : ndarray of shape (n, k)
+    y : ndarray of shape (n,) of int
+    weight : ndarray of shape (n,)
+        Weights summing to one (divide sample weights by their sum).
+    alpha : float
+        Penalty ``(alpha / 2) ||B||**2``.
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape ((k + 1) * K,)
+    """
+    n, k = phi.shape
+    K = params.size // (k + 1)
+    B = params[: k * K].reshape(k, K)
+    logits = phi @ B + params[k * K :]
+    logp = log_softmax(logits, axis=1)
+    rows = np.arange(n)
+    loss = -(weight @ logp[rows, y]) + 0.5 * alpha * np.sum(B * B)
+    G = np.exp(logp)
+    G[rows, y] -= 1.0
+    G *= weight[:, None]
+    grad = np.concatenate([(phi.T @ G + alpha * B).ravel(), G.sum(axis=0)])
+    return float(loss), grad
+
+
+def _minimize_softmax(phi, y, weight, alpha, start, max_iter, tol):
+    result = optimize.minimize(
+        softmax_objective,
+        start,
+        args=(phi, y, weight, alpha),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": tol, "ftol": 64 * np.finfo(float).eps},
+    )
+    return result.x, int(result.nit)
+
+
+def _weighted_log_loss(logits, y, weight):
+    logp = log_softmax(logits, axis=1)
+    return float(-(weight @ logp[np.arange(len(y)), y]) / weight.sum())
+
+
+def _stratified_folds(y, weight, n_folds, random_state):
+    """Fold number of every weighted row: each class dealt round-robin after a shuffle."""
+    rng = np.random.default_rng(random_state)
+    fold = np.full(len(y), -1)
+    for label in np.unique(y):
+        members = np.flatnonzero((y == label) & (weight > 0))
+        fold[rng.permutation(members)] = np.arange(len(members)) % n_folds
+    return fold
+
+
+def _all_features(features, n, chunk):
+    return np.concatenate([features(rows) for rows in row_slices(n, chunk)]) if n else None
+
+
+def fit_softmax_readout(
+    features,
+    n_features,
+    y,
+    n_classes,
+    sample_weight,
+    chunk,
+    *,
+    alpha="auto",
+    n_folds=3,
+    max_iter=1000,
+    tol=1e-6,
+    random_state=0,
+):
+    """Candidate A: multinomial logistic readout, L2 penalty given or chosen.
+
+    The features are centred (weighted mean) and divided by the root of their mean
+    variance before the solve (the penalty is on that scale internally and converted
+    back), so that the relative penalty grid :data:`SOFTMAX_RELATIVE_ALPHAS` means the
+    same thing for any features. With ``alpha="auto"`` the penalty path, from strong to
+    weak, is fitted on ``n_folds - 1`` folds and scored by log loss on the held-out fold,
+    each fold's path warm-started from its previous penalty; the path stops once the
+    cross-fitted loss has risen twice in a row past its minimum. The chosen penalty (the
+    largest within ``1e-6`` of the least loss) is refitted on all rows, warm-started from
+    the mean of the folds' solutions.
+
+    Parameters
+    ----------
+    features : callable
+        ``features(rows)`` gives the float64 features of the rows ``rows`` (a slice).
+    n_features : int
+        ``k``.
+    y : ndarray of shape (n,) of int
+        Encoded labels, ``0 <= y < n_classes``.
+    n_classes : int
+        ``K >= 2``.
+    sample_weight : ndarray of shape (n,)
+        Non-negative weights with a positive sum (class weights folded in).
+    chunk : int
+        Rows per call of ``features``.
+    alpha : float or "auto", default="auto"
+        Penalty ``> 0`` in the convention of the module docstring, or "auto".
+    n_folds : int, default=3
+        Folds of the cross-fitted choice (``alpha="auto"``).
+    max_iter : int, default=1000
+        L-BFGS iterations per fit.
+    tol : float, default=1e-6
+        L-BFGS tolerance on the projected gradient (of the internally scaled problem).
+    random_state : int, default=0
+        Seeds the folds.
+
+    Returns
+    -------
+    ProbabilityReadout
+    """
+    n = len(y)
+    phi = _all_features(features, n, chunk)
+    w = sample_weight / sample_weight.sum()
+    mean = w @ phi
+    phi = phi - mean
+    variance = float(w @ (phi * phi).sum(axis=1)) / max(n_features, 1)
+    s = np.sqrt(variance) if variance > 0 else 1.0
+    phi /= s
+    start = np.zeros((n_features + 1) * n_classes)
+    prior = np.bincount(y, weights=w, minlength=n_classes)
+    start[n_features * n_classes :] = np.log(np.maximum(prior, np.finfo(float).tiny))
+    grid = curve = None
+    if alpha == "auto":
+        relative, solutions, curve = _softmax_path(
+            phi, y, w, n_classes, start, n_folds, max_iter, tol, random_state
+        )
+        index = best_penalty_index(curve)
+        start, alpha_scaled = solutions[index], float(relative[index])
+        grid = relative * variance
+    else:
+        alpha_scaled = float(alpha) / variance  # (alpha/2)||B||^2 with B = B_scaled / s
+    params, n_iter = _minimize_softmax(phi, y, w, alpha_scaled, start, max_iter, tol)
+    B = params[: n_features * n_classes].reshape(n_features, n_classes) / s
+    b = params[n_features * n_classes :] - mean @ B
+    return ProbabilityReadout(
+        coef=B,
+        intercept=b,
+        scale=1.0,
+        offsets=np.zeros(n_classes),
+        alpha=alpha_scaled * variance,
+        alpha_grid=grid,
+        cv_curve=curve,
+        n_iter=n_iter,
+    )
+
+
+def _softmax_path(phi, y, w, n_classes, start, n_folds, max_iter, tol, random_state):
+    """Cross-fitted log loss along :data:`SOFTMAX_RELATIVE_ALPHAS` (on the scaled
+    features); returns ``(grid, mean solution per penalty, curve)``."""
+    grid = SOFTMAX_RELATIVE_ALPHAS
+    fold = _stratified_folds(y, w, n_folds, random_state)
+    curve = np.full(len(grid), np.inf)
+    solutions = [np.zeros_like(start) for _ in grid]
+    current = [start.copy() for _ in range(n_folds)]
+    rises = 0
+    for i, alpha in enumerate(grid):
+        held_out_loss = 0.0
+        for f in range(n_folds):
+            train, test = fold != f, fold == f
+            if not test.any():
+                continue
+            wt = w[train] / w[train].sum()
+            current[f], _ = _minimize_softmax(
+                phi[train], y[train], wt, alpha, current[f], max_iter, tol
+            )
+            k = phi.shape[1]
+            logits = phi[test] @ current[f][: k * n_classes].reshape(k, n_classes)
+            logits += current[f][k * n_classes :]
+            held_out_loss += _weighted_log_loss(logits, y[test], w[test]) * w[test].sum()
+            solutions[i] += current[f] / n_folds
+        curve[i] = held_out_loss / w[fold >= 0].sum()
+        rises = rises + 1 if i and curve[i] > curve[:i].min() else 0
+        if rises == 2:
+            break
+    return grid, solutions, curve
+
+
+# ------------------------------------------------------------------------------ candidate B
+
+
+def ridge_loo_scores(eig, phi_rows, Y_rows, alphas):
+    """Exact leave-one-out scores of a ridge readout, for every penalty.
+
+    For each evaluated row the prediction of the readout refitted without one unit of the
+    row's weight (without the row, for unit weights): ``(y_hat - h * y) / (1 - h)`` per
+    output, with ``h`` the leverage of a unit-weight copy of the row (intercept included).
+
+    Parameters
+    ----------
+    eig : EigenReadout
+        The diagonalized ridge problem fitted on all rows
+        (:func:`skgiant._ridge.eigen_readout` or :func:`~skgiant._ridge.dual_eigen_readout`).
+    phi_rows : ndarray of shape (s, k)
+        Features of the evaluated rows.
+    Y_rows : ndarray of shape (s, m)
+        Their targets.
+    alphas : array-like of shape (L,)
+
+    Returns
+    -------
+    ndarray of shape (s, m, L)
+    """
+    stats = eig.stats
+    u = (phi_rows - stats.feature_mean) @ eig.eigenvectors
+    inv = eig.inverse_spectrum(alphas)  # (r, L)
+    leverage = (1.0 + (u * u) @ inv) / stats.weight_sum  # (s, L)
+    fitted = stats.target_mean[None, :, None] + np.einsum(
+        "sr,rm,rl->sml", u, eig.projected_cross, inv, optimize=True
+    )
+    denom = np.clip(1.0 - leverage, np.sqrt(np.finfo(float).eps), None)[:, None, :]
+    return (fitted - leverage[:, None, :] * Y_rows[:, :, None]) / denom
+
+
+def temperature_objective(params, scores, y, weight):
+    """Log loss of ``softmax(a * scores + c)`` and its gradient in ``(a, c)``.
+
+    ``params = [a, c_1, ..., c_K]``; ``weight`` sums to one.
+    """
+    logits = params[0] * scores + params[1:]
+    logp = log_softmax(logits, axis=1)
+    rows = np.arange(len(y))
+    G = np.exp(logp)
+    G[rows, y] -= 1.0
+    G *= weight[:, None]
+    grad = np.concatenate([[np.sum(G * scores)], G.sum(axis=0)])
+    return float(-(weight @ logp[rows, y])), grad
+
+
+def fit_temperature(scores, y, sample_weight, max_iter=200):
+    """Scale ``a`` and offsets ``c`` minimizing the weighted log loss of
+    ``softmax(a * scores + c)`` (a convex problem in ``K + 1`` numbers).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, K)
+    y : ndarray of shape (n,) of int
+    sample_weight : ndarray of shape (n,)
+    max_iter : int, default=200
+
+    Returns
+    -------
+    scale : float
+    offsets : ndarray of shape (K,)
+        Centred to sum zero.
+    loss : float
+        The weighted mean log loss at the optimum.
+    n_iter : int
+    """
+    w = sample_weight / sample_weight.sum()
+    start = np.zeros(scores.shape[1] + 1)
+    start[0] = 1.0
+    result = optimize.minimize(
+        temperature_objective,
+        start,
+        args=(scores, y, w),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 64 * np.finfo(float).eps},
+    )
+    offsets = result.x[1:] - result.x[1:].mean()
+    return float(result.x[0]), offsets, float(result.fun), int(result.nit)
+
+
+def fit_calibrated_ridge_readout(
+    features,
+    n_features,
+    y,
+    n_classes,
+    sample_weight,
+    chunk,
+    *,
+    alpha="auto",
+    calibration_rows=None,
+):
+    """Candidate B: ridge on one-hot targets, then a softmax calibrated on leave-one-out.
+
+    The ridge readout of the one-hot targets is fitted as the ridge readout of the
+    regressors is (weighted Gram matrix over row chunks, one eigendecomposition; the
+    kernel matrix when there are fewer weighted rows than features). For each penalty of
+    the grid :data:`RIDGE_RELATIVE_ALPHAS` (times the mean feature variance) the exact
+    leave-one-out scores of the evaluated rows (:func:`ridge_loo_scores`) get their own
+    temperature and offsets (:func:`fit_temperature`); the penalty whose calibrated
+    leave-one-out scores have the least log loss is kept (the largest within ``1e-6``),
+    with its temperature and offsets. The evaluated rows are all weighted rows, or at most
+    ``calibration_rows`` of them drawn with a fixed seed. The log loss of each penalty is
+    measured on the scores its temperature was fitted on (``K + 1`` numbers fitted on
+    thousands of rows: the optimism is small and the same for every penalty).
+
+    Parameters
+    ----------
+    features : callable
+        ``features(rows)`` gives the float64 features of the rows ``rows`` (a slice or an
+        index array).
+    n_features : int
+    y : ndarray of shape (n,) of int
+        Encoded labels.
+    n_classes : int
+    sample_weight : ndarray of shape (n,)
+    chunk : int
+        Rows per chunk of the Gram matrix.
+    alpha : float or "auto", default="auto"
+        A fixed ridge penalty (the temperature is still fitted on leave-one-out scores),
+        or "auto".
+    calibration_rows : int, optional
+        Default :data:`CALIBRATION_ROWS`.
+
+    Returns
+    -------
+    ProbabilityReadout
+    """
+    Y = np.eye(n_classes)[y]
+    weighted = np.flatnonzero(sample_weight > 0)
+    if len(weighted) < n_features:
+        eig = dual_eigen_readout(features(weighted), Y[weighted], sample_weight[weighted])
+    else:
+        eig = eigen_readout(gram_statistics(features, Y, sample_weight, chunk))
+    cap = CALIBRATION_ROWS if calibration_rows is None else calibration_rows
+    rows = weighted
+    if len(rows) > cap:
+        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
+    phi_rows, w_rows = features(rows), sample_weight[rows]
+    if alpha == "auto":
+        grid = RIDGE_RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)
+    else:
+        grid = np.array([float(alpha)])
+    loo = ridge_loo_scores(eig, phi_rows, Y[rows], grid)
+    fits = [fit_temperature(loo[:, :, i], y[rows], w_rows) for i in range(len(grid))]
+    curve = np.array([fit[2] for fit in fits])
+    index = best_penalty_index(curve)
+    scale, offsets, _, n_iter = fits[index]
+    coef, intercept = ridge_coef(eig, grid[index])
+    return ProbabilityReadout(
+        coef=np.array(coef),
+        intercept=np.array(intercept),
+        scale=scale,
+        offsets=offsets,
+        alpha=float(grid[index]),
+        alpha_grid=grid if alpha == "auto" else None,
+        cv_curve=curve if alpha == "auto" else None,
+        n_iter=n_iter,
+    )
+
+
+# ------------------------------------------------------------------------------- metrics
+
+
+def expected_calibration_error(y, proba, n_bins=15, sample_weight=None):
+    """Top-label expected calibration error with equal-width bins.
+
+    The rows are binned by their top probability ``max_k proba[i, k]`` into ``n_bins``
+    equal-width bins of ``[0, 1]`` (a top probability on an edge goes to the upper bin,
+    1 to the last); the error is the weighted mean over bins of ``|accuracy - mean top
+    probability|``, each bin weighing its share of the rows.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,) of int
+        Encoded labels (columns of ``proba``).
+    proba : ndarray of shape (n, K)
+    n_bins : int, default=15
+    sample_weight : ndarray of shape (n,), optional
+
+    Returns
+    -------
+    float
+    """
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    top = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(float)
+    bins = np.minimum((top * n_bins).astype(int), n_bins - 1)
+    gap = np.bincount(bins, weights=w * (correct - top), minlength=n_bins)
+    return float(np.abs(gap).sum() / w.sum())
