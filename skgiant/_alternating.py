@@ -24,23 +24,32 @@ need not change with the number of samples; the hidden biases (last column of ``
 are penalized, the output intercept ``b0`` is not. The published recipe's ``lambda`` on
 un-normalized sums is ``alpha = lambda / n``.
 
-All sums over samples are accumulated over row chunks (:mod:`skgiant._chunks`); the
-hidden-layer normal equations are either formed densely (``O(n P**2)`` time,
-``O(P**2)`` memory with ``P = p (d + 1)``) or solved matrix-free by preconditioned
-conjugate gradients, each product ``O(n p d)``.
+The rows are read only through block kernels of :class:`~skgiant._blocks.RowData` (the
+ones column is appended inside the kernels, so the data may be standardized on the
+fly); kernels that read the rows in the same state share one pass. The hidden-layer
+normal equations are either formed densely (``O(n P**2)`` time, ``O(P**2)`` memory with
+``P = p (d + 1)``) or solved matrix-free by preconditioned conjugate gradients, each
+product ``O(n p d)``.
+
+The solver is split into the phases of :func:`fit_alternating`: :func:`initialize`
+(first layer, penalty, readout), :func:`hidden_step` (normal equations, damping,
+solve, :func:`line_search`), :func:`update_damping`, :func:`readout_step`,
+:func:`revive_dead_units`, :func:`track_validation` and :func:`stopping_reason`, and
+:func:`finalize`.
 """
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import linalg
 from scipy.linalg.blas import dsyrk
 
-from ._chunks import chunk_n_rows, row_slices
+from ._blocks import RowData
 from ._memory import require_memory
 from ._ridge import (
+    GramStatistics,
     LinAlgConditionWarning,
     eigen_readout,
     gram_statistics,
@@ -69,56 +78,181 @@ CG_FLOP_COST = 2.0
 
 
 # ----------------------------------------------------------------------------------------
-# Data and basic evaluations
+# Data, settings and records
 # ----------------------------------------------------------------------------------------
 
 
 @dataclass
 class Problem:
-    """Training data of the alternating solver.
+    """Training rows of the alternating solver.
 
     Attributes
     ----------
-    X1 : ndarray of shape (n, d + 1)
-        Float64 inputs with a trailing column of ones.
-    Y : ndarray of shape (n, m)
-        Float64 targets.
-    weight : ndarray of shape (n,)
-        Non-negative sample weights with a positive sum.
+    data : RowData
+        Inputs (without the ones column: the kernels append it), float64 targets of
+        shape ``(n, m)`` and non-negative sample weights with a positive sum.
     slope : float
         Leaky-ReLU negative slope (0 is ReLU).
-    chunk : int or None
-        Rows per chunk; ``None`` sizes chunks from scikit-learn's ``working_memory``.
     """
 
-    X1: np.ndarray
-    Y: np.ndarray
-    weight: np.ndarray
+    data: RowData
     slope: float = 0.0
-    chunk: int | None = None
+
+    @classmethod
+    def from_arrays(cls, X, Y, weight, slope=0.0, chunk=None):
+        """A problem on in-memory arrays (``chunk``: rows per block, ``None`` = auto)."""
+        Y = np.asarray(Y, dtype=np.float64)
+        Y = Y[:, None] if Y.ndim == 1 else Y
+        weight = np.asarray(weight, dtype=np.float64)
+        return cls(RowData(np.asarray(X), Y, weight, chunk=chunk), float(slope))
 
     @property
     def n(self):
-        return self.X1.shape[0]
+        return self.data.n
+
+    @property
+    def n_inputs(self):
+        """``d + 1``: inputs plus the ones column."""
+        return self.data.n_features + 1
+
+    @property
+    def weight(self):
+        return self.data.weight
 
     @property
     def weight_sum(self):
-        return float(self.weight.sum())
+        return self.data.weight_sum
 
-    def rows(self, floats_per_row):
-        """Row slices for a computation holding ``floats_per_row`` floats per row."""
-        chunk = self.chunk or chunk_n_rows(self.n, floats_per_row)
-        return row_slices(self.n, chunk)
+    @property
+    def passes(self):
+        """Full passes over the rows so far (see :class:`~skgiant._blocks.RowData`)."""
+        return self.data.passes
 
     def subset(self, index):
-        """The problem restricted to the rows ``index``."""
-        return Problem(self.X1[index], self.Y[index], self.weight[index], self.slope, self.chunk)
+        """The problem restricted to the rows ``index`` (gathered in one pass)."""
+        return Problem(self.data.take(index), self.slope)
+
+
+@dataclass(frozen=True)
+class AlternatingConfig:
+    """Settings of :func:`fit_alternating`.
+
+    Attributes
+    ----------
+    n_hidden : int
+        Width ``p`` (ignored when ``W_init`` is given).
+    max_iter : int
+        Iterations (one W-step and one readout step each).
+    alpha : float or "auto"
+        Penalty of ``J`` on both layers; ``"auto"`` picks it by the cross-validation error
+        of the readout at initialization (:func:`choose_penalty`) and keeps it fixed.
+    step_fraction : float or "auto"
+        A float ``t`` moves ``W <- W + t (W_solve - W)`` and accepts every step (1.0 is
+        the published, undamped recipe). ``"auto"``: Levenberg-Marquardt damping
+        ``mu`` plus backtracking ``t = 1, 1/2, 1/4``; a step is accepted only if it
+        lowers ``J``, ``mu`` shrinks after an acceptance and grows after a rejection.
+    batch_size : int or None
+        Rows of a fresh random subset used by each W-step (``None``: all rows).
+    tol : float
+        Stop when an accepted iteration lowers ``J`` by at most ``tol * J``. The
+        iteration also stops when an undamped full step changes no activation.
+    init_scale : {"fan_in", "standard"} or float
+        See :func:`init_weights`.
+    solver : {"auto", "dense", "cg"}
+        See :func:`choose_solver`.
+    max_inner_iter, inner_tol : int, float
+        CG iteration cap and relative residual of the matrix-free solve.
+    rebalance : bool
+        Rebalance units after each readout step (:func:`rebalance`).
+    revive_dead_units : bool
+        Re-draw dead units, kept only if ``J`` does not increase.
+    n_iter_no_change : int
+        Patience of the validation stop.
+    max_rejections : int
+        Stop after this many consecutive rejected steps (``step_fraction="auto"``).
+    """
+
+    n_hidden: int = 32
+    max_iter: int = 30
+    alpha: float | str = "auto"
+    step_fraction: float | str = "auto"
+    batch_size: int | None = None
+    tol: float = 1e-4
+    init_scale: str | float = "fan_in"
+    solver: str = "auto"
+    max_inner_iter: int = 100
+    inner_tol: float = 1e-6
+    rebalance: bool = True
+    revive_dead_units: bool = True
+    n_iter_no_change: int = 5
+    max_rejections: int = 6
+
+    @property
+    def adaptive(self):
+        """Whether steps are damped, backtracked and accepted only on a decrease."""
+        return self.step_fraction == "auto"
+
+
+@dataclass
+class IterationRecord:
+    """Diagnostics of one iteration (``iter=0``: the initialization).
+
+    ``loss`` is the true penalized loss ``J`` of the iterate after the iteration, ``mse``
+    its unpenalized part, ``surrogate`` the fixed-pattern loss at the solve's full step
+    (on its rows), ``flip_fraction`` the weighted share of activations the step changed,
+    ``logdet`` that of the damped normal matrix (NaN for the matrix-free solve),
+    ``dead_units`` and ``revived`` counts of units, ``accepted``, ``step`` (the fraction
+    ``t`` kept), ``damping`` (``mu``), ``method`` ("init", "cholesky", "eigh" or "cg"),
+    ``inner_iter`` (CG iterations), ``val_mse`` (held-out error, NaN without
+    validation) and ``time`` (seconds since the start).
+    """
+
+    iter: int
+    loss: float
+    mse: float
+    surrogate: float = np.nan
+    flip_fraction: float = 0.0
+    logdet: float = np.nan
+    dead_units: int = 0
+    revived: int = 0
+    accepted: bool = True
+    step: float = 0.0
+    damping: float = 0.0
+    method: str = "init"
+    inner_iter: int = 0
+    val_mse: float = np.nan
+    time: float = 0.0
+
+
+# ----------------------------------------------------------------------------------------
+# Block kernels and evaluations
+# ----------------------------------------------------------------------------------------
 
 
 def add_ones(X):
     """``[X, 1]`` as a float64 array."""
     X = np.asarray(X, dtype=np.float64)
     return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+class RowPieces:
+    """Per-row outputs of a pass, block by block.
+
+    Adding two concatenates their pieces, so per-row results travel through
+    :meth:`RowData.reduce <skgiant._blocks.RowData.reduce>` with the sums of the same
+    pass (and through a tree reduction alike); :meth:`assemble` puts them in row order.
+    """
+
+    def __init__(self, rows, values):
+        self.pieces = [(rows.start, values)]
+
+    def __add__(self, other):
+        out = RowPieces(slice(0, 0), None)
+        out.pieces = self.pieces + other.pieces
+        return out
+
+    def assemble(self):
+        return np.concatenate([v for _, v in sorted(self.pieces, key=lambda piece: piece[0])])
 
 
 def slopes(active, slope):
@@ -132,7 +266,7 @@ def multipliers(problem, active):
     The float64 multipliers ``S`` (1 where active, ``slope`` elsewhere) are formed once
     (``8 n p`` bytes) when they fit in memory, so that the many products of one solve
     neither rebuild them nor convert booleans; otherwise the boolean pattern is
-    returned and each product forms ``S`` chunk by chunk.
+    returned and each product forms ``S`` block by block.
     """
     if active.dtype != bool:
         return active
@@ -143,7 +277,7 @@ def multipliers(problem, active):
     return slopes(active, problem.slope)
 
 
-def _chunk_multipliers(active, rows, slope):
+def _block_multipliers(active, rows, slope):
     """``S`` of the rows ``rows`` from a pattern as returned by :func:`multipliers`."""
     if active.dtype != bool:
         return active[rows]
@@ -152,10 +286,7 @@ def _chunk_multipliers(active, rows, slope):
 
 def activation_pattern(problem, W):
     """Boolean ``(n, p)`` array: unit ``j`` is active on row ``i`` (``w_j . x1_i > 0``)."""
-    out = np.empty((problem.n, W.shape[0]), dtype=bool)
-    for rows in problem.rows(W.shape[0]):
-        out[rows] = problem.X1[rows] @ W.T > 0
-    return out
+    return problem.data.map(lambda b: add_ones(b.X) @ W.T > 0, floats_per_row=W.shape[0])
 
 
 def hidden_features(X1, W, slope):
@@ -169,6 +300,11 @@ def penalty(alpha, W, beta):
     return alpha * (float(np.sum(W * W)) + float(np.sum(beta * beta)))
 
 
+def _weighted_energy(weight, resid):
+    """``sum_i w_i ||resid_i||**2``."""
+    return float(weight @ np.einsum("ij,ij->i", resid, resid))
+
+
 @dataclass
 class Evaluation:
     """True loss of a network on a problem, and its activation pattern statistics."""
@@ -180,36 +316,65 @@ class Evaluation:
     active: np.ndarray | None = None  # (n, p) boolean pattern, when asked for
 
 
+@dataclass
+class _LossSums:
+    total: float
+    flips: float
+    active_mass: np.ndarray
+    pattern: RowPieces | None
+
+
+def loss_kernel(W, beta, b0, slope, reference=None, pattern=False):
+    """Block kernel of :func:`evaluate`: weighted squared error, flips, active mass."""
+
+    def kernel(block):
+        z = add_ones(block.X) @ W.T
+        active = z > 0
+        h = np.maximum(z, slope * z) if slope else np.maximum(z, 0.0)
+        w = block.weight
+        flips = 0.0
+        if reference is not None:
+            # weighted, like everything else: a zero-weight row must not count (the
+            # "pattern" stop tests flips == 0), and weight k counts as k copies
+            flips = float(w @ np.count_nonzero(active != reference[block.rows], axis=1))
+        total = _weighted_energy(w, block.Y - b0 - h @ beta)
+        return _LossSums(
+            total, flips, w @ active, RowPieces(block.rows, active) if pattern else None
+        )
+
+    return kernel
+
+
+def _evaluation(problem, sums, W, beta, alpha):
+    S = problem.weight_sum
+    mse = sums.total / S
+    denom = max(S * W.shape[0], np.finfo(float).tiny)
+    active = None if sums.pattern is None else sums.pattern.assemble()
+    return Evaluation(
+        mse, mse + penalty(alpha, W, beta), sums.flips / denom, sums.active_mass / S, active
+    )
+
+
 def evaluate(problem, W, beta, b0, alpha, reference=None, pattern=False):
-    """True loss ``J`` of ``(W, beta, b0)``; flips are counted against ``reference``.
+    """True loss ``J`` of ``(W, beta, b0)`` in one pass; flips counted against ``reference``.
 
     ``reference`` is a boolean pattern of shape ``(n, p)`` (or ``None``). With
     ``pattern=True`` the activation pattern of ``W`` (:func:`activation_pattern`) is
     returned too, at no extra product.
     """
-    total = 0.0
-    flips = 0
-    active_mass = np.zeros(W.shape[0])
-    out = np.empty((problem.n, W.shape[0]), dtype=bool) if pattern else None
-    for rows in problem.rows(3 * W.shape[0]):
-        z = problem.X1[rows] @ W.T
-        active = z > 0
-        if pattern:
-            out[rows] = active
-        h = np.maximum(z, problem.slope * z) if problem.slope else np.maximum(z, 0.0)
-        resid = problem.Y[rows] - b0 - h @ beta
-        w = problem.weight[rows]
-        total += float(w @ np.einsum("ij,ij->i", resid, resid))
-        active_mass += w @ active
-        if reference is not None:
-            # weighted, like everything else: a zero-weight row must not count (the
-            # "pattern" stop tests flips == 0), and weight k counts as k copies
-            flips += float(w @ np.count_nonzero(active != reference[rows], axis=1))
-    S = problem.weight_sum
-    mse = total / S
-    denom = max(S * W.shape[0], np.finfo(float).tiny)
-    loss = mse + penalty(alpha, W, beta)
-    return Evaluation(mse, loss, flips / denom, active_mass / S, out)
+    kernel = loss_kernel(W, beta, b0, problem.slope, reference, pattern)
+    (sums,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
+    return _evaluation(problem, sums, W, beta, alpha)
+
+
+def evaluate_with_statistics(problem, W, beta, b0, alpha, reference=None):
+    """:func:`evaluate` (with the pattern) and :func:`readout_statistics` of ``W``, one pass."""
+    kernels = (
+        loss_kernel(W, beta, b0, problem.slope, reference, True),
+        statistics_kernel(W, problem.slope),
+    )
+    sums, moments = problem.data.reduce(*kernels, floats_per_row=3 * W.shape[0])
+    return _evaluation(problem, sums, W, beta, alpha), moments.stats
 
 
 def surrogate_loss(problem, active, W, beta, b0, alpha):
@@ -218,13 +383,24 @@ def surrogate_loss(problem, active, W, beta, b0, alpha):
     The network output is replaced by ``b0 + (S * (X1 @ W.T)) @ beta``, linear in ``W``.
     At ``W`` whose own pattern is ``active`` it equals the true loss.
     """
-    total = 0.0
-    for rows in problem.rows(3 * W.shape[0]):
-        h = problem.X1[rows] @ W.T
-        h *= _chunk_multipliers(active, rows, problem.slope)
-        resid = problem.Y[rows] - b0 - h @ beta
-        total += float(problem.weight[rows] @ np.einsum("ij,ij->i", resid, resid))
+
+    def kernel(block):
+        h = add_ones(block.X) @ W.T
+        h *= _block_multipliers(active, block.rows, problem.slope)
+        return _weighted_energy(block.weight, block.Y - b0 - h @ beta)
+
+    (total,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
     return total / problem.weight_sum + penalty(alpha, W, beta)
+
+
+def row_errors(problem, W, beta, b0):
+    """Per-row squared error of the network, averaged over outputs (one pass)."""
+
+    def kernel(block):
+        resid = block.Y - b0 - hidden_features(add_ones(block.X), W, problem.slope) @ beta
+        return (resid * resid).mean(axis=1)
+
+    return problem.data.map(kernel, floats_per_row=3 * W.shape[0])
 
 
 # ----------------------------------------------------------------------------------------
@@ -242,68 +418,39 @@ def design_rows(X1, S, beta, k):
     return ((S * beta[:, k])[:, :, None] * X1[:, None, :]).reshape(c, -1)
 
 
-def normal_rhs(problem, active, beta, b0):
-    """``r = Z^T D (Y - b0) / S`` reshaped as ``(p, d + 1)``."""
-    p, d1 = beta.shape[0], problem.X1.shape[1]
-    out = np.zeros((p, d1))
-    for rows in problem.rows(3 * p):
-        t = ((problem.Y[rows] - b0) * problem.weight[rows][:, None]) @ beta.T
-        t *= _chunk_multipliers(active, rows, problem.slope)
-        out += t.T @ problem.X1[rows]
-    return out / problem.weight_sum
+def _block_matvec(X1, S, weight, beta, V):
+    """One block's sum of ``S M vec(V)``; :func:`_finish_matvec` completes it."""
+    h = X1 @ V.T
+    h *= S
+    o = h @ beta
+    o *= weight[:, None]
+    if beta.shape[1] == 1:  # out_j = beta_j sum_i S_ij w_i o_i x1_i: scale X1's rows, not (n, p)
+        return S.T @ (X1 * o)
+    t = o @ beta.T
+    t *= S
+    return t.T @ X1
 
 
-def normal_diagonal(problem, active, beta):
-    """Diagonal of ``M = Z^T D Z / S`` reshaped as ``(p, d + 1)`` (``O(n p d)``)."""
-    p, d1 = beta.shape[0], problem.X1.shape[1]
-    out = np.zeros((p, d1))
-    for rows in problem.rows(2 * p + d1):
-        S = _chunk_multipliers(active, rows, problem.slope)
-        out += (S * S * problem.weight[rows][:, None]).T @ (problem.X1[rows] ** 2)
-    return out * np.sum(beta * beta, axis=1)[:, None] / problem.weight_sum
+def _finish_matvec(total, beta, weight_sum):
+    if beta.shape[1] == 1:
+        total = total * beta
+    return total / weight_sum
 
 
 def normal_matvec(problem, active, beta, V):
-    """``M @ vec(V)`` reshaped as ``(p, d + 1)`` without forming ``M`` (``O(n p d)``)."""
-    out = np.zeros_like(V)
-    single = beta.shape[1] == 1
-    for rows in problem.rows(4 * V.shape[0]):
-        S = _chunk_multipliers(active, rows, problem.slope)
-        X1 = problem.X1[rows]
-        h = X1 @ V.T
-        h *= S
-        o = h @ beta
-        o *= problem.weight[rows][:, None]
-        if single:  # out_j = beta_j sum_i S_ij w_i o_i x1_i: scale X1's rows, not (n, p)
-            out += S.T @ (X1 * o)
-        else:
-            t = o @ beta.T
-            t *= S
-            out += t.T @ X1
-    if single:
-        out *= beta
-    return out / problem.weight_sum
+    """``M @ vec(V)`` reshaped as ``(p, d + 1)`` without forming ``M`` (one pass, ``O(n p d)``)."""
 
+    def kernel(block):
+        S = _block_multipliers(active, block.rows, problem.slope)
+        return _block_matvec(add_ones(block.X), S, block.weight, beta, V)
 
-def dense_normal_matrix(problem, active, beta):
-    """``M = Z^T D Z / S`` of shape ``(P, P)``, ``P = p (d + 1)``, by chunked ``syrk``."""
-    p, d1 = beta.shape[0], problem.X1.shape[1]
-    P = p * d1
-    M = np.zeros((P, P), order="F")
-    for rows in problem.rows(2 * P):
-        S = _chunk_multipliers(active, rows, problem.slope)
-        root_w = np.sqrt(problem.weight[rows])[:, None]
-        for k in range(beta.shape[1]):
-            Z = design_rows(problem.X1[rows], S, beta, k)
-            Z *= root_w
-            M = dsyrk(1.0, Z.T, beta=1.0, c=M, trans=0, lower=0, overwrite_c=1)
-    M = np.triu(M) + np.triu(M, 1).T
-    return M / problem.weight_sum
+    (total,) = problem.data.reduce(kernel, floats_per_row=4 * V.shape[0])
+    return _finish_matvec(total, beta, problem.weight_sum)
 
 
 def dense_bytes(p, d1):
-    """Bytes the dense W-step holds at once: ``M`` and its factor."""
-    return 2 * (p * d1) ** 2 * 8
+    """Bytes the dense W-step holds at once: ``M``, one block's part of it and its factor."""
+    return 3 * (p * d1) ** 2 * 8
 
 
 @dataclass
@@ -322,10 +469,12 @@ class HiddenSolve:
 class HiddenSystem:
     """The W-step normal equations ``M vec(W) = r`` of one pattern, ``beta`` and ``b0``.
 
-    ``M`` is held only by the dense solve; the matrix-free one keeps the pattern
-    multipliers to apply it. ``diagonal`` (of ``M``) sets the damping scale and is the
-    Jacobi preconditioner; ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with which the
-    fixed-pattern loss of any ``W`` is the quadratic
+    ``M = Z^T D Z / S`` is held only by the dense solve; the matrix-free one keeps the
+    pattern multipliers to apply it, and ``MW = M vec(W)`` at the ``W`` the system was
+    built at (the first residual of conjugate gradients warm-started there, at no pass of
+    its own). ``r = Z^T D (Y - b0) / S``; ``diagonal`` (of ``M``) sets the damping scale
+    and is the Jacobi preconditioner; ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with
+    which the fixed-pattern loss of any ``W`` is the quadratic
     ``yy - 2 <r, W> + <W, M W> + alpha (||W||**2 + ||beta||**2)``.
     """
 
@@ -335,56 +484,78 @@ class HiddenSystem:
     yy: float
     M: np.ndarray | None = None  # (P, P), dense only
     active: np.ndarray | None = None  # pattern multipliers (see multipliers), cg only
+    MW: np.ndarray | None = None  # (p, d + 1), cg only
 
 
-def _target_energy(problem, b0):
-    total = 0.0
-    for rows in problem.rows(problem.Y.shape[1]):
-        resid = problem.Y[rows] - b0
-        total += float(problem.weight[rows] @ np.einsum("ij,ij->i", resid, resid))
-    return total / problem.weight_sum
+def _block_gram_of_design(X1, S, weight, beta):
+    """Upper triangle of one block's ``Z^T D Z`` by ``syrk`` (lower triangle zero)."""
+    root_w = np.sqrt(weight)[:, None]
+    M = None
+    for k in range(beta.shape[1]):
+        Z = design_rows(X1, S, beta, k)
+        Z *= root_w
+        if M is None:
+            M = dsyrk(1.0, Z.T, trans=0, lower=0)
+        else:
+            M = dsyrk(1.0, Z.T, beta=1.0, c=M, trans=0, lower=0, overwrite_c=1)
+    return M
+
+
+def system_kernel(problem, active, W, beta, b0, kind):
+    """Block kernel of :func:`hidden_system`: every sum of the normal equations at once.
+
+    Returns per block ``(M or None, r, diagonal or None, yy, MW or None)`` before the
+    division by ``S`` (``M`` upper-triangular).
+    """
+
+    def kernel(block):
+        X1 = add_ones(block.X)
+        S = _block_multipliers(active, block.rows, problem.slope)
+        w = block.weight
+        resid = block.Y - b0
+        t = (resid * w[:, None]) @ beta.T
+        t *= S
+        sums = [None, t.T @ X1, None, _weighted_energy(w, resid), None]
+        if kind == "dense":
+            sums[0] = _block_gram_of_design(X1, S, w, beta)
+        else:
+            sums[2] = (S * S * w[:, None]).T @ (X1**2)
+            sums[4] = _block_matvec(X1, S, w, beta, W)
+        return tuple(sums)
+
+    return kernel
 
 
 def hidden_system(problem, active, W, beta, b0, kind):
-    """Build the :class:`HiddenSystem` for ``kind`` in {"dense", "cg"}.
+    """The :class:`HiddenSystem` at ``W`` for ``kind`` in {"dense", "cg"}, in one pass.
 
     The dense matrix is memory-checked first: ``MemoryError`` (naming the remedy) is
     raised before allocating a matrix that cannot fit.
     """
-    yy = _target_energy(problem, b0)
+    p, d1 = W.shape
     if kind == "dense":
-        M, r = dense_system(problem, active, W, beta, b0)
-        return HiddenSystem("dense", r, np.diag(M).reshape(W.shape).copy(), yy, M=M)
+        require_memory(
+            dense_bytes(p, d1),
+            f"the dense {p * d1} x {p * d1} hidden-layer normal-equation matrix",
+            "Use solver='cg' (matrix-free), a smaller n_hidden, or fewer features.",
+        )
     mult = multipliers(problem, active)
-    return HiddenSystem(
-        "cg",
-        normal_rhs(problem, mult, beta, b0),
-        normal_diagonal(problem, mult, beta),
-        yy,
-        active=mult,
-    )
+    floats = 2 * p * d1 if kind == "dense" else 4 * p
+    kernel = system_kernel(problem, mult, W, beta, b0, kind)
+    ((M, r, diagonal, yy, MW),) = problem.data.reduce(kernel, floats_per_row=floats)
+    S = problem.weight_sum
+    if kind == "dense":
+        M = (np.triu(M) + np.triu(M, 1).T) / S
+        return HiddenSystem("dense", r / S, np.diag(M).reshape(W.shape).copy(), yy / S, M=M)
+    diagonal = diagonal * np.sum(beta * beta, axis=1)[:, None] / S
+    MW = _finish_matvec(MW, beta, S)
+    return HiddenSystem("cg", r / S, diagonal, yy / S, active=mult, MW=MW)
 
 
 def _quadratic_surrogate(system, theta, M_theta, alpha, beta):
     """Fixed-pattern loss at ``theta`` from the normal equations (``M_theta = M theta``)."""
     value = system.yy - 2.0 * float(np.sum(system.r * theta)) + float(np.sum(theta * M_theta))
     return value + penalty(alpha, theta, beta)
-
-
-def dense_system(problem, active, W, beta, b0):
-    """Dense normal equations ``(M, r)`` of the W-step, memory-checked first.
-
-    Raises ``MemoryError`` (naming the remedy) before allocating a matrix that cannot fit.
-    """
-    p, d1 = W.shape
-    P = p * d1
-    require_memory(
-        dense_bytes(p, d1),
-        f"the dense {P} x {P} hidden-layer normal-equation matrix",
-        "Use solver='cg' (matrix-free), a smaller n_hidden, or fewer features.",
-    )
-    active = multipliers(problem, active)
-    return dense_normal_matrix(problem, active, beta), normal_rhs(problem, active, beta, b0)
 
 
 def solve_dense_system(system, W, alpha, mu=0.0):
@@ -427,7 +598,8 @@ def solve_dense_system(system, W, alpha, mu=0.0):
 
 def solve_hidden_dense(problem, active, W, beta, b0, alpha, mu=0.0):
     """Exact W-step ``(M + (alpha + mu) I) vec(W') = r + mu vec(W)`` with dense ``M``."""
-    return solve_dense_system(dense_system(problem, active, W, beta, b0), W, alpha, mu)
+    system = hidden_system(problem, active, W, beta, b0, "dense")
+    return solve_dense_system((system.M, system.r), W, alpha, mu)
 
 
 def _rel_residual(A, theta, rhs):
@@ -445,21 +617,22 @@ def solve_hidden_cg(
     iterate lowers the damped fixed-pattern quadratic, so an early stop still never
     raises the surrogate loss above its value at ``W``. Memory is ``O(chunk * p + p * d)``
     (plus ``8 n p`` bytes of pattern multipliers when they fit, see :func:`multipliers`).
-    ``system`` is a :class:`HiddenSystem` of kind ``"cg"`` built for the same data.
+    ``system`` is a :class:`HiddenSystem` of kind ``"cg"`` built at ``W`` on the same
+    rows. Each CG iteration is one pass over the rows; the first residual comes with
+    the system.
     """
     if system is None:
         system = hidden_system(problem, active, W, beta, b0, "cg")
-    mult = system.active
     shift = alpha + mu
     rhs = system.r + mu * W
     precond = system.diagonal + shift
     precond[precond <= 0] = 1.0
 
     def apply(V):
-        return normal_matvec(problem, mult, beta, V) + shift * V
+        return normal_matvec(problem, system.active, beta, V) + shift * V
 
     x = W.copy()
-    r = rhs - apply(x)
+    r = rhs - (system.MW + shift * x)
     rhs_norm = np.linalg.norm(rhs)
     if rhs_norm == 0:
         zero = np.zeros_like(W)
@@ -516,21 +689,18 @@ def choose_solver(solver, p, d1, n, max_inner_iter=30):
 
 
 def solve_hidden(
-    problem, active, W, beta, b0, alpha, mu=0.0, *, solver="auto", cache=None, **cg
+    problem, active, W, beta, b0, alpha, mu=0.0, *, solver="auto", system=None, **cg
 ):  # fmt: skip
     """Hidden-layer solve by the method ``solver`` picks (see :func:`choose_solver`).
 
-    ``cache`` (a dict, emptied by the caller whenever the pattern, ``beta`` or ``b0``
-    change) keeps the normal equations (:class:`HiddenSystem`) across retries with
-    other damping. The result carries the fixed-pattern loss of its ``W``
-    (``surrogate``), computed from the normal equations.
+    ``system`` (a :class:`HiddenSystem` built at ``W`` for the same pattern, ``beta`` and
+    ``b0``) is reused across retries with other damping; without it one is built. The
+    result carries the fixed-pattern loss of its ``W`` (``surrogate``), computed from the
+    normal equations.
     """
-    if cache is None:
-        cache = {}
-    if "system" not in cache:
+    if system is None:
         kind = choose_solver(solver, *W.shape, problem.n, cg.get("max_iter", 100))
-        cache["system"] = hidden_system(problem, active, W, beta, b0, kind)
-    system = cache["system"]
+        system = hidden_system(problem, active, W, beta, b0, kind)
     if system.kind == "dense":
         sol = solve_dense_system((system.M, system.r), W, alpha, mu)
         M_theta = (system.M @ sol.W.ravel()).reshape(W.shape)
@@ -544,22 +714,62 @@ def solve_hidden(
 # ----------------------------------------------------------------------------------------
 
 
+class _Moments:
+    """:class:`~skgiant._ridge.GramStatistics` of some rows; adding two gives those of
+    all their rows, exactly (the pairwise update of Chan, Golub and LeVeque), so the
+    statistics of blocks combine in any order."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    def __add__(self, other):
+        a, b = self.stats, other.stats
+        S = a.weight_sum + b.weight_sum
+        fa, fb = a.weight_sum / S, b.weight_sum / S
+        df = b.feature_mean - a.feature_mean
+        dy = b.target_mean - a.target_mean
+        return _Moments(
+            GramStatistics(
+                weight_sum=S,
+                feature_mean=a.feature_mean + fb * df,
+                target_mean=a.target_mean + fb * dy,
+                target_variance=fa * a.target_variance + fb * b.target_variance + fa * fb * dy * dy,
+                gram=fa * a.gram + fb * b.gram + fa * fb * np.outer(df, df),
+                cross=fa * a.cross + fb * b.cross + fa * fb * np.outer(df, dy),
+            )
+        )
+
+
+def statistics_kernel(W, slope):
+    """Block kernel of :func:`readout_statistics` (blocks without weight add nothing)."""
+
+    def kernel(block):
+        if not block.weight.sum() > 0:
+            return None
+        X1 = add_ones(block.X)
+        features = lambda rows: hidden_features(X1[rows], W, slope)  # noqa: E731
+        return _Moments(gram_statistics(features, block.Y, block.weight, max(len(X1), 1)))
+
+    return kernel
+
+
 def readout_statistics(problem, W):
-    """Gram statistics of the hidden features of ``W`` (see :mod:`skgiant._ridge`)."""
-    chunk = problem.chunk or chunk_n_rows(problem.n, 3 * W.shape[0])
-    return gram_statistics(
-        lambda rows: hidden_features(problem.X1[rows], W, problem.slope),
-        problem.Y,
-        problem.weight,
-        chunk,
-    )
+    """Gram statistics of the hidden features of ``W`` (see :mod:`skgiant._ridge`), one pass."""
+    kernel = statistics_kernel(W, problem.slope)
+    (moments,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
+    return moments.stats
+
+
+def readout(stats, alpha):
+    """Exact readout ``(beta, b0)`` from the statistics of the features (ridge)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgConditionWarning)
+        return solve_readout(stats, alpha)
 
 
 def solve_beta(problem, W, alpha):
     """Exact readout step: ridge of ``Y`` on ``sigma(X1 W^T)``; returns ``(beta, b0)``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LinAlgConditionWarning)
-        return solve_readout(readout_statistics(problem, W), alpha)
+    return readout(readout_statistics(problem, W), alpha)
 
 
 def select_alpha(problem, W, alphas=AUTO_ALPHAS):
@@ -571,10 +781,9 @@ def select_alpha(problem, W, alphas=AUTO_ALPHAS):
     """
     eig = eigen_readout(readout_statistics(problem, W))
 
-    def rows():
-        positive = np.flatnonzero(problem.weight > 0)
-        phi = hidden_features(problem.X1[positive], W, problem.slope)
-        return phi, problem.Y[positive], problem.weight[positive]
+    def rows():  # the weighted rows, gathered (only for leave-one-out, on few rows)
+        sample = problem.data.take(np.flatnonzero(problem.weight > 0))
+        return hidden_features(add_ones(sample.X), W, problem.slope), sample.Y, sample.weight
 
     index, _, _ = select_penalty(eig, alphas, rows)
     alpha = float(np.asarray(alphas)[index])
@@ -630,7 +839,7 @@ def init_weights(rng, p, d, init_scale):
 
 
 # ----------------------------------------------------------------------------------------
-# The penalty of the trained network
+# The penalty
 # ----------------------------------------------------------------------------------------
 
 #: ``alpha="auto"`` refines the penalty on held-out rows when there are fewer rows than
@@ -655,25 +864,32 @@ def content_folds(problem, k, rng):
     """
     # (the inputs alone decide, at a resolution far coarser than rounding, so that a
     # shifted or rescaled problem keeps its folds)
-    value = problem.X1 @ rng.standard_normal(problem.X1.shape[1])
+    direction = rng.standard_normal(problem.n_inputs)
+    value = problem.data.map(lambda b: add_ones(b.X) @ direction)
     fold = (np.floor(np.abs(value) * 1e3) % k).astype(int)
     positive = problem.weight > 0
     folds = [np.flatnonzero(positive & (fold == j)) for j in range(k)]
     return folds if all(len(f) for f in folds) else None
 
 
-def penalty_on_held_out_rows(problem, W, alpha, rng, settings):
+def _distinct_weighted_inputs(problem):
+    """Number of distinct inputs among the rows of positive weight."""
+    X = problem.data.map(lambda b: b.X[b.weight > 0])
+    return len(np.unique(X, axis=0))
+
+
+def penalty_on_held_out_rows(problem, W, alpha, rng, config):
     """The penalty of the *trained* network, chosen on held-out rows.
 
     The readout's cross-validation at initialization (:func:`select_alpha`) judges random
     features; a trained first layer can need a weaker penalty (many correlated inputs,
     few rows: the fit is then held back) or a stronger one (it overfits). The rows are
     split into ``PATH_FOLDS`` folds (:func:`content_folds`); for each, the network is
-    trained on the other
-    folds with ``alpha * f`` for ``f`` in ``PATH_FACTORS``, strongest first, each fit
-    warm-started from the previous one (a regularization path), and scored on the fold.
-    Every row is scored once. A penalty other than the initial choice must beat it by
-    more than one standard error of the paired per-row difference.
+    trained with the settings ``config`` on the other folds with ``alpha * f`` for
+    ``f`` in ``PATH_FACTORS``, strongest first, each fit warm-started from the previous
+    one (a regularization path), and scored on the fold. Every row is scored once. A
+    penalty other than the initial choice must beat it by more than one standard error
+    of the paired per-row difference.
 
     Returns ``(alpha, {alpha: cross-fitted MSE})`` (``None`` for the errors when there
     are too few weighted rows to hold any out).
@@ -686,23 +902,287 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, settings):
     for held in folds:
         held = np.sort(held)
         train = problem.subset(np.setdiff1d(np.arange(problem.n), held))
-        if len(np.unique(train.X1[train.weight > 0], axis=0)) < 2:  # nothing to fit
+        if _distinct_weighted_inputs(train) < 2:  # nothing to fit
             return alpha, None
         val, W_start = problem.subset(held), W
         for candidate in candidates:
-            fit = fit_alternating(train, alpha=candidate, W_init=W_start, rng=rng, **settings)
+            fit = fit_alternating(train, replace(config, alpha=candidate), rng=rng, W_init=W_start)
             W_start = fit.W
-            resid = val.Y - fit.b0 - hidden_features(val.X1, fit.W, val.slope) @ fit.beta
-            errors[candidate][held] = (resid * resid).mean(axis=1)
+            errors[candidate][held] = row_errors(val, fit.W, fit.beta, fit.b0)
     # the initial choice first, then the stronger penalty, then the weaker one
     order = [alpha] + sorted(set(candidates) - {alpha}, reverse=True)
     best = one_standard_error_choice(errors, problem.weight, order)
     return best, {a: float(problem.weight @ e / problem.weight_sum) for a, e in errors.items()}
 
 
+def choose_penalty(problem, config, W, rng):
+    """The penalty and the readout of the initial first layer ``W``.
+
+    A fixed ``config.alpha`` is used as is. ``"auto"`` takes the readout's
+    cross-validation choice (:func:`select_alpha`), refined on held-out rows
+    (:func:`penalty_on_held_out_rows`) where rows are few per first-layer parameter --
+    counted by their weight (frequency weights: k copies or weight k alike) -- and the
+    hidden-layer solve is dense, so that the extra fits are cheap.
+
+    Returns ``(alpha, beta, b0, alpha_scores)`` (``alpha_scores`` None unless refined).
+    """
+    if config.alpha != "auto":
+        alpha = float(config.alpha)
+        return (alpha, *solve_beta(problem, W, alpha), None)
+    alpha, beta, b0 = select_alpha(problem, W)
+    few_rows = problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size
+    dense = choose_solver(config.solver, *W.shape, problem.n, config.max_inner_iter) == "dense"
+    if not (config.max_iter > 0 and few_rows and dense):
+        return alpha, beta, b0, None
+    alpha, scores = penalty_on_held_out_rows(problem, W, alpha, rng, config)
+    return (alpha, *solve_beta(problem, W, alpha), scores)
+
+
 # ----------------------------------------------------------------------------------------
-# The iteration
+# The iteration, phase by phase
 # ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class AlternatingState:
+    """The iterate of :func:`fit_alternating` and what the phases carry between iterations.
+
+    Attributes
+    ----------
+    W, beta, b0 : ndarrays
+        Current network.
+    current : Evaluation
+        True loss and activation pattern of the current network.
+    alpha : float
+        The penalty (fixed after :func:`initialize`).
+    damping : float
+        Levenberg-Marquardt damping relative to the mean diagonal of ``M``.
+    rejections : int
+        Consecutive rejected steps.
+    system : HiddenSystem or None
+        Normal equations at the current network, kept while it does not change.
+    last_rel : float
+        Relative decrease of ``J`` by the last accepted iteration.
+    best : tuple
+        ``(W, beta, b0, iteration)`` of least validation error so far.
+    best_val : float
+    since_best : int
+        Iterations since ``best`` improved.
+    notes : list of str
+        Numerical events worth a warning ("eigh", "nonfinite").
+    """
+
+    W: np.ndarray
+    beta: np.ndarray
+    b0: np.ndarray
+    current: Evaluation
+    alpha: float
+    damping: float = 1e-2
+    rejections: int = 0
+    system: HiddenSystem | None = None
+    last_rel: float = np.inf
+    best: tuple | None = None
+    best_val: float = np.nan
+    since_best: int = 0
+    notes: list = field(default_factory=list)
+
+    def network(self):
+        return self.W, self.beta, self.b0
+
+    def snapshot(self, iteration):
+        return (self.W.copy(), self.beta.copy(), self.b0.copy(), iteration)
+
+
+@dataclass
+class HiddenStep:
+    """Outcome of :func:`hidden_step`.
+
+    ``W``, ``trial`` (its evaluation with the old readout) and ``statistics`` (the
+    readout statistics of its features, from the same pass) are set when accepted.
+    """
+
+    solve: HiddenSolve
+    damping: float
+    accepted: bool = False
+    step: float = 0.0
+    W: np.ndarray | None = None
+    trial: Evaluation | None = None
+    statistics: GramStatistics | None = None
+
+
+def initialize(problem, config, rng, W_init=None):
+    """First layer, penalty and readout: ``(state, alpha_scores)``.
+
+    Checks first that the readout's matrices and the activation pattern fit in memory.
+    """
+    d = problem.n_inputs - 1
+    p = config.n_hidden if W_init is None else W_init.shape[0]
+    require_memory(
+        8 * 3 * p * p + 2 * problem.n * p,
+        f"The readout of n_hidden={p} units (a {p} x {p} Gram matrix and its "
+        f"eigenvectors) and the {problem.n} x {p} activation patterns",
+        "Lower n_hidden (or fit on fewer rows).",
+    )
+    W = init_weights(rng, p, d, config.init_scale) if W_init is None else W_init.copy()
+    alpha, beta, b0, scores = choose_penalty(problem, config, W, rng)
+    if config.rebalance:
+        W, beta = rebalance(W, beta)
+    current = evaluate(problem, W, beta, b0, alpha, pattern=True)
+    return AlternatingState(W, beta, b0, current, alpha), scores
+
+
+def damping_for(config, system, relative):
+    """Absolute damping ``mu``: ``relative`` times the mean diagonal of ``M`` (0 if fixed)."""
+    if not config.adaptive:
+        return 0.0
+    return relative * max(float(system.diagonal.mean()), np.finfo(float).tiny)
+
+
+def hidden_step(problem, config, state, rng):
+    """The hidden-layer step: normal equations on the batch, damping, solve, line search."""
+    batch, batch_active = problem, state.current.active
+    if config.batch_size is not None and config.batch_size < problem.n:
+        index = np.sort(rng.choice(problem.n, config.batch_size, replace=False))
+        batch, batch_active = problem.subset(index), batch_active[index]
+        state.system = None
+    W = state.W
+    if state.system is None:
+        kind = choose_solver(config.solver, *W.shape, batch.n, config.max_inner_iter)
+        with np.errstate(all="ignore"):
+            state.system = hidden_system(batch, batch_active, W, state.beta, state.b0, kind)
+    mu = damping_for(config, state.system, state.damping)
+    with np.errstate(all="ignore"):
+        sol = solve_hidden(
+            batch, batch_active, W, state.beta, state.b0, state.alpha, mu,
+            system=state.system, rtol=config.inner_tol, max_iter=config.max_inner_iter,
+        )  # fmt: skip
+    if sol.method == "eigh" and "eigh" not in state.notes:
+        state.notes.append("eigh")
+    return line_search(problem, config, state, HiddenStep(sol, mu))
+
+
+def line_search(problem, config, state, step):
+    """Move along ``step.solve.W - W``: a fixed fraction (always kept), or ``t = 1, 1/2,
+    1/4`` kept at the first real decrease of the true loss ``J`` (``step_fraction="auto"``).
+
+    Each try is one pass, which also collects the readout statistics of its first layer.
+    """
+    direction = step.solve.W - state.W
+    if not np.all(np.isfinite(direction)):
+        if "nonfinite" not in state.notes:
+            state.notes.append("nonfinite")
+        return step
+    fractions = (1.0, 0.5, 0.25) if config.adaptive else (float(config.step_fraction),)
+    for t in fractions:
+        W_try = state.W + t * direction
+        with np.errstate(all="ignore"):
+            trial, stats = evaluate_with_statistics(
+                problem, W_try, state.beta, state.b0, state.alpha, reference=state.current.active
+            )
+        if not np.isfinite(trial.loss):
+            continue
+        if not config.adaptive or trial.loss < state.current.loss:
+            return replace(step, accepted=True, step=t, W=W_try, trial=trial, statistics=stats)
+    return step
+
+
+def update_damping(state, accepted):
+    """Levenberg-Marquardt update: damping / 3 after an acceptance, x 10 after a rejection.
+
+    The normal equations are kept after a rejection (the network did not change) and
+    dropped after an acceptance.
+    """
+    if accepted:
+        state.rejections = 0
+        state.system = None
+        state.damping = max(state.damping / 3.0, 1e-8)
+    else:
+        state.rejections += 1
+        state.damping = min(state.damping * 10.0, 1e8)
+
+
+def readout_step(problem, config, state, step):
+    """Exact readout on the accepted first layer, then rebalancing (neither can raise ``J``).
+
+    With ``step_fraction="auto"`` the step's own network is kept should rounding or a
+    failed solve make the readout worse. Sets ``state.last_rel``.
+    """
+    previous = state.current.loss
+    beta, b0 = readout(step.statistics, state.alpha)
+    W = step.W
+    if config.rebalance:
+        W, beta = rebalance(W, beta)
+    current = evaluate(problem, W, beta, b0, state.alpha, pattern=True)
+    if config.adaptive and not current.loss <= step.trial.loss:
+        W, beta, b0, current = step.W, state.beta, state.b0, step.trial
+    state.W, state.beta, state.b0, state.current = W, beta, b0, current
+    state.last_rel = (previous - current.loss) / max(abs(previous), np.finfo(float).tiny)
+
+
+def revive_dead_units(problem, config, state, rng):
+    """Re-draw dead units (:func:`dead_units`); kept only if ``J`` does not rise.
+
+    Returns the number of units revived (0 when the revival was not kept).
+    """
+    dead = dead_units(state.current.active_mass, state.W, state.beta)
+    if not (config.revive_dead_units and dead.any()):
+        return 0
+    W = state.W.copy()
+    W[dead] = init_weights(rng, int(dead.sum()), W.shape[1] - 1, config.init_scale)
+    beta, b0 = solve_beta(problem, W, state.alpha)
+    if config.rebalance:
+        W, beta = rebalance(W, beta)
+    candidate = evaluate(problem, W, beta, b0, state.alpha, pattern=True)
+    if not (np.isfinite(candidate.loss) and candidate.loss <= state.current.loss):
+        return 0
+    state.W, state.beta, state.b0, state.current = W, beta, b0, candidate
+    return int(dead.sum())
+
+
+def track_validation(config, state, val_mse, iteration):
+    """Keep the iterate of least validation error; True when patience runs out.
+
+    An iterate is better when it lowers the best validation error by more than
+    ``tol`` (relative); after ``n_iter_no_change`` iterations without one, stop.
+    """
+    if val_mse < state.best_val * (1 - config.tol) or not np.isfinite(state.best_val):
+        state.best_val = val_mse
+        state.best = state.snapshot(iteration)
+        state.since_best = 0
+        return False
+    state.since_best += 1
+    return state.since_best >= config.n_iter_no_change
+
+
+def stopping_reason(config, state, record):
+    """``"tol"``, ``"pattern"``, ``"no_decrease"`` or None after the iteration ``record``.
+
+    * ``"tol"``: an accepted iteration lowered ``J`` by at most ``tol`` (relative);
+    * ``"pattern"``: an undamped full step changed no activation -- the exact optimum of
+      its linear region, so the alternation is at a fixed point up to the readout step;
+    * ``"no_decrease"``: ``max_rejections`` consecutive steps were rejected.
+    """
+    if record.accepted and abs(state.last_rel) <= config.tol:
+        return "tol"
+    undamped = record.damping <= 1e-6 * max(state.alpha, 1e-12) + 1e-12
+    if record.accepted and record.flip_fraction == 0 and record.step == 1.0 and undamped:
+        return "pattern"
+    if config.adaptive and state.rejections >= config.max_rejections:
+        return "no_decrease"
+    return None
+
+
+def _record(state, iteration, step, revived, val_mse, t0):
+    current = state.current
+    return IterationRecord(
+        iter=iteration, loss=current.loss, mse=current.mse, surrogate=step.solve.surrogate,
+        flip_fraction=step.trial.flip_fraction if step.accepted else 0.0,
+        logdet=step.solve.logdet,
+        dead_units=int(dead_units(current.active_mass, state.W, state.beta).sum()),
+        revived=revived, accepted=step.accepted, step=step.step, damping=step.damping,
+        method=step.solve.method, inner_iter=step.solve.inner_iter, val_mse=val_mse,
+        time=time.perf_counter() - t0,
+    )  # fmt: skip
 
 
 @dataclass
@@ -725,14 +1205,13 @@ class AlternatingResult:
         ``False`` if ``max_iter`` was reached while the loss still improved by more
         than ``tol`` (relative).
     stop_reason : str
-    history : list of dict
-        One entry per iteration (index 0: initialization) with keys ``iter``, ``loss``
-        (true penalized loss ``J`` of the current iterate), ``mse``, ``surrogate``
-        (fixed-pattern loss at the solve's full step), ``flip_fraction``, ``logdet``,
-        ``dead_units``, ``revived``, ``accepted``, ``step``, ``damping``, ``method``,
-        ``inner_iter``, ``val_mse`` and ``time`` (seconds since the start).
+    history : list of IterationRecord
+        One record per iteration (index 0: initialization).
     warnings : list of str
         Numerical events worth a warning (e.g. eigenvalue fallbacks).
+    alpha_scores : dict or None
+        Cross-fitted errors of the penalties tried on held-out rows (see
+        :func:`penalty_on_held_out_rows`).
     """
 
     W: np.ndarray
@@ -748,265 +1227,94 @@ class AlternatingResult:
     alpha_scores: dict | None = None
 
 
-def fit_alternating(
-    problem,
-    *,
-    n_hidden=32,
-    max_iter=30,
-    alpha="auto",
-    step_size="auto",
-    batch_size=None,
-    tol=1e-4,
-    init_scale="fan_in",
-    solver="auto",
-    max_inner_iter=100,
-    inner_tol=1e-6,
-    rebalance_units=True,
-    revive_dead=True,
-    validation=None,
-    n_iter_no_change=5,
-    max_rejections=6,
-    rng=None,
-    W_init=None,
-    callback=None,
-):
+def finalize(state, history, stop_reason, converged, validation, alpha_scores):
+    """The :class:`AlternatingResult`: the iterate of least validation error with
+    ``validation``, the last one otherwise."""
+    n_iter = history[-1].iter
+    W, beta, b0, best_iter = state.best if validation is not None else (*state.network(), n_iter)
+    return AlternatingResult(
+        W=W, beta=beta, b0=b0, alpha=state.alpha, n_iter=n_iter, best_iter=best_iter,
+        converged=converged, stop_reason=stop_reason, history=history, warnings=state.notes,
+        alpha_scores=alpha_scores,
+    )  # fmt: skip
+
+
+def fit_alternating(problem, config=None, *, rng=None, W_init=None, validation=None, callback=None):
     """Train by alternating exact solves of the hidden layer and the readout.
+
+    Each iteration is :func:`hidden_step` (with :func:`line_search`),
+    :func:`update_damping`, and after an accepted step :func:`readout_step` and
+    :func:`revive_dead_units`; then :func:`track_validation` and
+    :func:`stopping_reason` decide whether to go on.
+
+    Passes over the training rows (:attr:`Problem.passes`) per iteration, with all rows
+    in the hidden-layer solve: one to form the normal equations (matrix, right-hand
+    side, diagonal, target energy and, matrix-free, the first CG product, fused), one
+    per conjugate-gradient iteration (matrix-free solve only), one per step length tried
+    (which also collects the readout statistics of the tried first layer) and one to
+    evaluate the network after the readout. An accepted full step therefore reads the
+    rows 3 times with the dense solve and ``3 + k`` times with ``k`` CG iterations; a
+    revival adds 2. A rejected iteration reads them once per step length tried (three
+    with ``step_fraction="auto"``) and keeps its normal equations for the next try. With
+    ``batch_size`` the equations and CG products read the batch instead, gathered by
+    one pass.
 
     Parameters
     ----------
     problem : Problem
-        Training rows (inputs with the trailing ones column).
-    n_hidden : int
-        Width ``p`` (ignored when ``W_init`` is given).
-    max_iter : int
-        Iterations (one W-step and one readout step each).
-    alpha : float or "auto"
-        Penalty of ``J`` on both layers; ``"auto"`` picks it by the exact leave-one-out
-        error of the readout at initialization and keeps it fixed.
-    step_size : float or "auto"
-        A float ``t`` moves ``W <- W + t (W_solve - W)`` and accepts every step (1.0 is
-        the published, undamped recipe). ``"auto"``: Levenberg-Marquardt damping
-        ``mu`` plus backtracking ``t = 1, 1/2, 1/4``; a step is accepted only if it
-        lowers ``J``, ``mu`` shrinks after an acceptance and grows after a rejection.
-    batch_size : int or None
-        Rows of a fresh random subset used by each W-step (``None``: all rows).
-    tol : float
-        Stop when an accepted iteration lowers ``J`` by at most ``tol * J``. The
-        iteration also stops when an undamped full step changes no activation.
-    init_scale : {"fan_in", "standard"} or float
-        See :func:`init_weights`.
-    solver : {"auto", "dense", "cg"}
-        See :func:`choose_solver`.
-    max_inner_iter, inner_tol : int, float
-        CG iteration cap and relative residual of the matrix-free solve.
-    rebalance_units, revive_dead : bool
-        Rebalance units after each readout step; re-draw dead units (accepted only if
-        ``J`` does not increase, so the safeguarded iteration stays monotone).
+        Training rows.
+    config : AlternatingConfig, optional
+        Solver settings (default: ``AlternatingConfig()``).
+    rng : numpy.random.Generator, optional
+        Draws the initialization, batches, revivals and penalty folds.
+    W_init : ndarray of shape (p, d + 1) or None
+        Starting first layer (default: drawn with ``config.init_scale``).
     validation : Problem or None
         Held-out rows; when given, the iterate of least validation error is returned and
-        the iteration stops after ``n_iter_no_change`` iterations without improvement.
-    n_iter_no_change : int
-    max_rejections : int
-        Stop after this many consecutive rejected steps (``step_size="auto"``).
-    rng : numpy.random.Generator
-    W_init : ndarray of shape (p, d + 1) or None
-        Starting first layer (default: drawn with ``init_scale``).
+        the iteration stops after ``config.n_iter_no_change`` iterations without
+        improvement.
     callback : callable or None
-        Called as ``callback(entry, (W, beta, b0))`` with each history entry as it is
-        recorded and the current iterate; a true return value stops the iteration
-        (``stop_reason="callback"``).
+        Called as ``callback(record, (W, beta, b0))`` with each :class:`IterationRecord`
+        as it is recorded and the current iterate; a true return value stops the
+        iteration (``stop_reason="callback"``).
 
     Returns
     -------
     AlternatingResult
     """
+    config = AlternatingConfig() if config is None else config
     rng = np.random.default_rng(0) if rng is None else rng
     t0 = time.perf_counter()
-    d = problem.X1.shape[1] - 1
-    p = n_hidden if W_init is None else W_init.shape[0]
-    require_memory(
-        8 * 3 * p * p + 2 * problem.n * p,
-        f"The readout of n_hidden={p} units (a {p} x {p} Gram matrix and its "
-        f"eigenvectors) and the {problem.n} x {p} activation patterns",
-        "Lower n_hidden (or fit on fewer rows).",
-    )
-    W = init_weights(rng, n_hidden, d, init_scale) if W_init is None else W_init.copy()
-    notes = []
-
-    alpha_scores = None
-    if alpha == "auto":
-        alpha, beta, b0 = select_alpha(problem, W)
-        # rows counted by their weight (frequency weights: k copies or weight k alike);
-        # only where the hidden-layer solve is dense, so that the extra fits are cheap
-        few_rows = problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size
-        dense = choose_solver(solver, *W.shape, problem.n, max_inner_iter) == "dense"
-        if max_iter > 0 and few_rows and dense:
-            settings = dict(
-                max_iter=max_iter, step_size=step_size, batch_size=batch_size, tol=tol,
-                init_scale=init_scale, solver=solver, max_inner_iter=max_inner_iter,
-                inner_tol=inner_tol, rebalance_units=rebalance_units, revive_dead=revive_dead,
-                max_rejections=max_rejections,
-            )  # fmt: skip
-            alpha, alpha_scores = penalty_on_held_out_rows(problem, W, alpha, rng, settings)
-            beta, b0 = solve_beta(problem, W, alpha)
-    else:
-        alpha = float(alpha)
-        beta, b0 = solve_beta(problem, W, alpha)
-    if rebalance_units:
-        W, beta = rebalance(W, beta)
-    cur = evaluate(problem, W, beta, b0, alpha, pattern=True)
-    active = cur.active
-    history = []
+    state, alpha_scores = initialize(problem, config, rng, W_init)
 
     def val_mse():
-        if validation is None:
-            return np.nan
-        return evaluate(validation, W, beta, b0, 0.0).mse
+        return np.nan if validation is None else evaluate(validation, *state.network(), 0.0).mse
 
-    def record(**entry):
-        entry["time"] = time.perf_counter() - t0
-        history.append(entry)
-        return bool(callback is not None and callback(entry, (W, beta, b0)))
-
-    best_val = val_mse()
-    best = (W.copy(), beta.copy(), b0.copy(), 0)
-    record(
-        iter=0, loss=cur.loss, mse=cur.mse, surrogate=np.nan, flip_fraction=0.0,
-        logdet=np.nan, dead_units=int(dead_units(cur.active_mass, W, beta).sum()),
-        revived=0, accepted=True, step=0.0, damping=0.0, method="init", inner_iter=0,
-        val_mse=best_val,
-    )  # fmt: skip
-
-    adaptive = step_size == "auto"
-    mu_rel = 1e-2
-    rejections = 0
-    cache = {}
-    since_best = 0
-    converged = False
-    stop_reason = "max_iter"
-    last_rel = np.inf
-    n_iter = 0
-    for it in range(1, max_iter + 1):
-        n_iter = it
-        # ---- W-step on the batch, with the pattern of the current W held fixed
-        if batch_size is not None and batch_size < problem.n:
-            index = np.sort(rng.choice(problem.n, batch_size, replace=False))
-            batch, batch_active = problem.subset(index), active[index]
-            cache = {}
-        else:
-            batch, batch_active = problem, active
-        if "system" not in cache:
-            kind = choose_solver(solver, *W.shape, batch.n, max_inner_iter)
-            with np.errstate(all="ignore"):
-                cache["system"] = hidden_system(batch, batch_active, W, beta, b0, kind)
-        mu = 0.0
-        if adaptive:
-            diag = cache["system"].diagonal
-            mu = mu_rel * max(float(diag.mean()), np.finfo(float).tiny)
-        with np.errstate(all="ignore"):
-            sol = solve_hidden(
-                batch, batch_active, W, beta, b0, alpha, mu, solver=solver, cache=cache,
-                rtol=inner_tol, max_iter=max_inner_iter,
-            )  # fmt: skip
-        if sol.method == "eigh" and "eigh" not in notes:
-            notes.append("eigh")
-        surrogate = sol.surrogate
-        direction = sol.W - W
-
-        # ---- step: fixed, or damped / backtracked and accepted only on a real decrease
-        accepted, step, new = False, 0.0, None
-        if np.all(np.isfinite(direction)):
-            steps = (1.0, 0.5, 0.25) if adaptive else (float(step_size),)
-            for t in steps:
-                W_try = W + t * direction
-                with np.errstate(all="ignore"):
-                    trial = evaluate(
-                        problem, W_try, beta, b0, alpha, reference=active, pattern=True
-                    )
-                if not np.isfinite(trial.loss):
-                    continue
-                if not adaptive or trial.loss < cur.loss:
-                    accepted, step, new = True, t, (W_try, trial)
-                    break
-        elif "nonfinite" not in notes:
-            notes.append("nonfinite")
-
-        flips = 0.0
+    state.best_val, state.best = val_mse(), state.snapshot(0)
+    dead = int(dead_units(state.current.active_mass, state.W, state.beta).sum())
+    history = [IterationRecord(0, state.current.loss, state.current.mse, dead_units=dead)]
+    history[0].val_mse, history[0].time = state.best_val, time.perf_counter() - t0
+    if callback is not None:
+        callback(history[0], state.network())
+    stop_reason, converged = "max_iter", None
+    for it in range(1, config.max_iter + 1):
+        step = hidden_step(problem, config, state, rng)
+        update_damping(state, step.accepted)
         revived = 0
-        if accepted:
-            rejections = 0
-            cache = {}
-            mu_rel = max(mu_rel / 3.0, 1e-8)
-            W, trial = new
-            flips = trial.flip_fraction
-            # ---- readout step (exact; cannot raise J), then rebalancing (cannot either)
-            prev_loss = cur.loss
-            kept = (W, beta, b0)
-            beta, b0 = solve_beta(problem, W, alpha)
-            if rebalance_units:
-                W, beta = rebalance(W, beta)
-            cur = evaluate(problem, W, beta, b0, alpha, pattern=True)
-            if adaptive and not cur.loss <= trial.loss:  # rounding, or a failed solve
-                (W, beta, b0), cur = kept, trial
-            # ---- dead units: re-draw them, keep the revival only if J does not rise
-            dead = dead_units(cur.active_mass, W, beta)
-            if revive_dead and dead.any():
-                W_new = W.copy()
-                W_new[dead] = init_weights(rng, int(dead.sum()), d, init_scale)
-                beta_new, b0_new = solve_beta(problem, W_new, alpha)
-                if rebalance_units:
-                    W_new, beta_new = rebalance(W_new, beta_new)
-                cand = evaluate(problem, W_new, beta_new, b0_new, alpha, pattern=True)
-                if np.isfinite(cand.loss) and cand.loss <= cur.loss:
-                    W, beta, b0, cur = W_new, beta_new, b0_new, cand
-                    revived = int(dead.sum())
-            active = cur.active
-            last_rel = (prev_loss - cur.loss) / max(abs(prev_loss), np.finfo(float).tiny)
+        if step.accepted:
+            readout_step(problem, config, state, step)
+            revived = revive_dead_units(problem, config, state, rng)
+        vm = val_mse() if step.accepted else history[-1].val_mse
+        history.append(_record(state, it, step, revived, vm, t0))
+        if callback is not None and callback(history[-1], state.network()):
+            stop_reason = "callback"
+        elif validation is not None and track_validation(config, state, vm, it):
+            stop_reason = "validation"
         else:
-            rejections += 1
-            mu_rel = min(mu_rel * 10.0, 1e8)
-
-        vm = val_mse() if accepted else (history[-1]["val_mse"] if history else np.nan)
-        stop = record(
-            iter=it, loss=cur.loss, mse=cur.mse, surrogate=surrogate, flip_fraction=flips,
-            logdet=sol.logdet, dead_units=int(dead_units(cur.active_mass, W, beta).sum()),
-            revived=revived, accepted=accepted, step=step, damping=mu, method=sol.method,
-            inner_iter=sol.inner_iter, val_mse=vm,
-        )  # fmt: skip
-        if stop:
-            converged, stop_reason = True, "callback"
+            stop_reason = stopping_reason(config, state, history[-1]) or "max_iter"
+        if stop_reason != "max_iter":
+            converged = True
             break
-
-        if validation is not None:
-            if vm < best_val * (1 - tol) or not np.isfinite(best_val):
-                best_val = vm
-                best = (W.copy(), beta.copy(), b0.copy(), it)
-                since_best = 0
-            else:
-                since_best += 1
-                if since_best >= n_iter_no_change:
-                    converged, stop_reason = True, "validation"
-                    break
-        if accepted and abs(last_rel) <= tol:
-            converged, stop_reason = True, "tol"
-            break
-        if accepted and flips == 0 and step == 1.0 and mu <= 1e-6 * max(alpha, 1e-12) + 1e-12:
-            # an undamped full step that keeps the pattern is the exact optimum of its
-            # linear region: the alternation is at a fixed point up to the readout step
-            converged, stop_reason = True, "pattern"
-            break
-        if adaptive and rejections >= max_rejections:
-            converged, stop_reason = True, "no_decrease"
-            break
-    else:
-        converged = abs(last_rel) <= tol
-
-    if validation is not None:
-        W, beta, b0, best_iter = best
-    else:
-        best_iter = n_iter
-    return AlternatingResult(
-        W=W, beta=beta, b0=b0, alpha=alpha, n_iter=n_iter, best_iter=best_iter,
-        converged=converged, stop_reason=stop_reason, history=history, warnings=notes,
-        alpha_scores=alpha_scores,
-    )  # fmt: skip
+    if converged is None:
+        converged = abs(state.last_rel) <= config.tol
+    return finalize(state, history, stop_reason, converged, validation, alpha_scores)

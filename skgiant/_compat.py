@@ -6,7 +6,12 @@ module changes.
 
 from sklearn.base import _fit_context
 from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
@@ -16,4 +21,5 @@ __all__ = [
     "_check_sample_weight",
     "_fit_context",
     "get_chunk_n_rows",
+    "validate_parameter_constraints",
 ]

@@ -14,25 +14,30 @@ def _problem(n=80, d=3, m=1, slope=0.0, seed=0, chunk=None, weights=True):
     X = rng.normal(size=(n, d))
     Y = np.sin(X @ rng.normal(size=(d, m))) + 0.1 * rng.normal(size=(n, m))
     w = rng.uniform(0.2, 3.0, size=n) if weights else np.ones(n)
-    return alt.Problem(alt.add_ones(X), Y, w, slope, chunk)
+    return alt.Problem.from_arrays(X, Y, w, slope, chunk)
+
+
+def _X1(problem):
+    """The inputs with the ones column, read directly (the reference computations)."""
+    return alt.add_ones(problem.data.X)
 
 
 def _network(problem, p, seed=1):
     rng = np.random.default_rng(seed)
-    d1, m = problem.X1.shape[1], problem.Y.shape[1]
+    d1, m = _X1(problem).shape[1], problem.data.Y.shape[1]
     return rng.normal(size=(p, d1)), rng.normal(size=(p, m)), rng.normal(size=m)
 
 
 def _explicit_design(problem, active, beta):
     """Z stacked over outputs, built entry by entry from the definition."""
-    n, d1 = problem.X1.shape
+    n, d1 = _X1(problem).shape
     p, m = beta.shape
     S = np.where(active, 1.0, problem.slope)
     Z = np.zeros((m, n, p * d1))
     for k in range(m):
         for j in range(p):
             for a in range(d1):
-                Z[k, :, j * d1 + a] = beta[j, k] * S[:, j] * problem.X1[:, a]
+                Z[k, :, j * d1 + a] = beta[j, k] * S[:, j] * _X1(problem)[:, a]
     return Z
 
 
@@ -42,7 +47,7 @@ def _lstsq_step(problem, active, W, beta, b0, alpha, mu):
     root = np.sqrt(problem.weight / problem.weight.sum())
     P = Z.shape[2]
     A = [Z[k] * root[:, None] for k in range(Z.shape[0])]
-    b = [(problem.Y[:, k] - b0[k]) * root for k in range(Z.shape[0])]
+    b = [(problem.data.Y[:, k] - b0[k]) * root for k in range(Z.shape[0])]
     A += [np.sqrt(alpha) * np.eye(P), np.sqrt(mu) * np.eye(P)]
     b += [np.zeros(P), np.sqrt(mu) * W.ravel()]
     return np.linalg.lstsq(np.vstack(A), np.concatenate(b), rcond=None)[0].reshape(W.shape)
@@ -70,7 +75,7 @@ def test_normal_operators_equal_explicit_design(m, slope, monkeypatch):
     Z = _explicit_design(problem, active, beta)
     w = problem.weight / problem.weight.sum()
     M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(Z.shape[0]))
-    r = sum(Z[k].T @ ((problem.Y[:, k] - b0[k]) * w) for k in range(Z.shape[0]))
+    r = sum(Z[k].T @ ((problem.data.Y[:, k] - b0[k]) * w) for k in range(Z.shape[0]))
     V = np.random.default_rng(3).normal(size=W.shape)
     # the boolean pattern, the float multipliers, and the boolean fallback taken when
     # the multipliers do not fit in memory all give the same operators
@@ -78,12 +83,17 @@ def test_normal_operators_equal_explicit_design(m, slope, monkeypatch):
     assert mult.dtype == np.float64
     assert_allclose(mult, np.where(active, 1.0, slope))
     for pattern in (active, mult):
-        assert_allclose(alt.dense_normal_matrix(problem, pattern, beta), M, atol=1e-12)
-        diag = alt.normal_diagonal(problem, pattern, beta).ravel()
-        assert_allclose(diag, np.diag(M), atol=1e-12)
+        dense = alt.hidden_system(problem, pattern, W, beta, b0, "dense")
+        assert_allclose(dense.M, M, atol=1e-12)
+        assert_allclose(dense.diagonal.ravel(), np.diag(M), atol=1e-12)
+        cg = alt.hidden_system(problem, pattern, W, beta, b0, "cg")
+        assert_allclose(cg.diagonal.ravel(), np.diag(M), atol=1e-12)
+        assert_allclose(cg.MW.ravel(), M @ W.ravel(), atol=1e-12)
+        for system in (dense, cg):
+            assert_allclose(system.r.ravel(), r, atol=1e-12)
+            assert_allclose(system.yy, w @ np.sum((problem.data.Y - b0) ** 2, axis=1))
         mv = alt.normal_matvec(problem, pattern, beta, V).ravel()
         assert_allclose(mv, M @ V.ravel(), atol=1e-12)
-        assert_allclose(alt.normal_rhs(problem, pattern, beta, b0).ravel(), r, atol=1e-12)
     monkeypatch.setattr(_memory, "available_bytes", lambda: 1000)
     assert alt.multipliers(problem, active).dtype == bool
 
@@ -107,7 +117,7 @@ def test_evaluate_returns_the_activation_pattern():
     problem = _problem(n=50, chunk=7)
     W, beta, b0 = _network(problem, p=6)
     ev = alt.evaluate(problem, W, beta, b0, 0.1, pattern=True)
-    assert_array_equal(ev.active, problem.X1 @ W.T > 0)
+    assert_array_equal(ev.active, _X1(problem) @ W.T > 0)
     assert alt.evaluate(problem, W, beta, b0, 0.1).active is None
 
 
@@ -152,7 +162,7 @@ def test_singular_system_falls_back_to_minimum_norm():
     assert sol.method == "eigh"
     assert np.all(np.isfinite(sol.W))
     Z = _explicit_design(problem, active, beta)[0] * np.sqrt(problem.weight)[:, None]
-    ref = np.linalg.lstsq(Z, (problem.Y[:, 0] - b0[0]) * np.sqrt(problem.weight), rcond=None)
+    ref = np.linalg.lstsq(Z, (problem.data.Y[:, 0] - b0[0]) * np.sqrt(problem.weight), rcond=None)
     assert_allclose(sol.W.ravel(), ref[0], atol=1e-6)
 
 
@@ -160,8 +170,10 @@ def test_readout_step_equals_sklearn_ridge():
     problem = _problem(n=70, m=2, slope=0.3)
     W, _, _ = _network(problem, p=6)
     beta, b0 = alt.solve_beta(problem, W, 0.05)
-    phi = alt.hidden_features(problem.X1, W, problem.slope)
-    ref = Ridge(alpha=0.05 * problem.weight.sum()).fit(phi, problem.Y, sample_weight=problem.weight)
+    phi = alt.hidden_features(_X1(problem), W, problem.slope)
+    ref = Ridge(alpha=0.05 * problem.weight.sum()).fit(
+        phi, problem.data.Y, sample_weight=problem.weight
+    )
     assert_allclose(beta.T, ref.coef_, rtol=1e-8, atol=1e-10)
     assert_allclose(b0, ref.intercept_, rtol=1e-8, atol=1e-10)
 
@@ -171,8 +183,8 @@ def test_rebalance_keeps_function_and_lowers_penalty():
     W, beta, b0 = _network(problem, p=5)
     beta *= np.array([10.0, 0.1, 1.0, 3.0, 0.01])[:, None]
     W2, beta2 = alt.rebalance(W, beta)
-    f = alt.hidden_features(problem.X1, W, 0.1) @ beta
-    assert_allclose(alt.hidden_features(problem.X1, W2, 0.1) @ beta2, f, rtol=1e-12)
+    f = alt.hidden_features(_X1(problem), W, 0.1) @ beta
+    assert_allclose(alt.hidden_features(_X1(problem), W2, 0.1) @ beta2, f, rtol=1e-12)
     assert_allclose(np.linalg.norm(W2, axis=1), np.linalg.norm(beta2, axis=1), rtol=1e-12)
     assert alt.penalty(1.0, W2, beta2) <= alt.penalty(1.0, W, beta)
 
@@ -182,17 +194,18 @@ def test_one_published_iteration_equals_reference():
     problem = _problem(n=90, d=3, weights=False)
     W0, _, _ = _network(problem, p=6)
     alpha = 1e-3
-    res = alt.fit_alternating(
-        problem, W_init=W0, max_iter=1, alpha=alpha, step_size=1.0, tol=0.0,
-        rebalance_units=False, revive_dead=False,
+    config = alt.AlternatingConfig(
+        max_iter=1, alpha=alpha, step_fraction=1.0, tol=0.0, rebalance=False,
+        revive_dead_units=False,
     )  # fmt: skip
+    res = alt.fit_alternating(problem, config, W_init=W0)
 
     def ridge(W):
-        phi = alt.hidden_features(problem.X1, W, 0.0)
-        return Ridge(alpha=alpha * len(phi)).fit(phi, problem.Y)
+        phi = alt.hidden_features(_X1(problem), W, 0.0)
+        return Ridge(alpha=alpha * len(phi)).fit(phi, problem.data.Y)
 
     r0 = ridge(W0)
-    active = alt.hidden_features(problem.X1, W0, 0.0) > 0
+    active = alt.hidden_features(_X1(problem), W0, 0.0) > 0
     beta0 = np.reshape(r0.coef_, (-1, W0.shape[0])).T
     b00 = np.reshape(r0.intercept_, -1)
     W1 = _lstsq_step(problem, active, W0, beta0, b00, alpha, 0.0)
@@ -206,23 +219,28 @@ def _oscillating_problem():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(150, 4))
     y = np.sin(2 * X[:, 0]) * X[:, 1] + 0.5 * rng.normal(size=150)
-    return alt.Problem(alt.add_ones(X), (y - y.mean())[:, None] / y.std(), np.ones(150))
+    return alt.Problem.from_arrays(X, (y - y.mean())[:, None] / y.std(), np.ones(150))
+
+
+# the published recipe on the 150 rows of _oscillating_problem
+PUBLISHED_CONFIG = alt.AlternatingConfig(
+    n_hidden=16, max_iter=30, alpha=1e-3 / 150, step_fraction=1.0, tol=0.0,
+    init_scale="standard", rebalance=False, revive_dead_units=False,
+)  # fmt: skip
 
 
 def test_safeguarded_iteration_is_monotone_where_published_oscillates():
     problem = _oscillating_problem()
-    published = alt.fit_alternating(
-        problem, n_hidden=16, max_iter=30, alpha=1e-3 / 150, step_size=1.0, tol=0.0,
-        init_scale="standard", rebalance_units=False, revive_dead=False,
-    )  # fmt: skip
-    losses = np.array([h["loss"] for h in published.history])
+    published = alt.fit_alternating(problem, PUBLISHED_CONFIG)
+    losses = np.array([h.loss for h in published.history])
     assert np.any(np.diff(losses) > 0), "the published recipe should oscillate on this data"
     for batch_size in (None, 60):
-        safe = alt.fit_alternating(
-            problem, n_hidden=16, max_iter=30, alpha=1e-3 / 150, step_size="auto", tol=0.0,
-            init_scale="standard", batch_size=batch_size,
+        config = alt.AlternatingConfig(
+            n_hidden=16, max_iter=30, alpha=1e-3 / 150, tol=0.0, init_scale="standard",
+            batch_size=batch_size,
         )  # fmt: skip
-        losses = np.array([h["loss"] for h in safe.history])
+        safe = alt.fit_alternating(problem, config)
+        losses = np.array([h.loss for h in safe.history])
         assert np.all(np.diff(losses) <= 0)
         # every recorded loss is the true loss of an accepted network: recompute the last
         final = alt.evaluate(problem, safe.W, safe.beta, safe.b0, safe.alpha).loss
@@ -232,10 +250,11 @@ def test_safeguarded_iteration_is_monotone_where_published_oscillates():
 @pytest.mark.parametrize("solver", ["dense", "cg"])
 def test_fit_is_invariant_to_chunk_size(solver):
     # CG stops at a residual tolerance; solved to convergence it differs only by rounding
-    kwargs = dict(n_hidden=6, max_iter=5, alpha=1e-3, solver=solver, inner_tol=1e-14)
-    kwargs["max_inner_iter"] = 1000
-    a = alt.fit_alternating(_problem(n=100, chunk=None), **kwargs)
-    b = alt.fit_alternating(_problem(n=100, chunk=7), **kwargs)
+    config = alt.AlternatingConfig(
+        n_hidden=6, max_iter=5, alpha=1e-3, solver=solver, inner_tol=1e-14, max_inner_iter=1000
+    )
+    a = alt.fit_alternating(_problem(n=100, chunk=None), config)
+    b = alt.fit_alternating(_problem(n=100, chunk=7), config)
     assert_allclose(a.W, b.W, rtol=1e-8, atol=1e-10)
     assert_allclose(a.beta, b.beta, rtol=1e-8, atol=1e-10)
 
@@ -245,10 +264,11 @@ def test_dead_units_are_revived():
     W, _, _ = _network(problem, p=6)
     W[:2, :2] = 0.0
     W[:2, 2] = -5.0  # never active
-    res = alt.fit_alternating(problem, W_init=W, max_iter=3, alpha=1e-3, tol=0.0)
-    assert res.history[0]["dead_units"] == 2
-    assert sum(h["revived"] for h in res.history) >= 1
-    assert res.history[-1]["dead_units"] < 2
+    config = alt.AlternatingConfig(max_iter=3, alpha=1e-3, tol=0.0)
+    res = alt.fit_alternating(problem, config, W_init=W)
+    assert res.history[0].dead_units == 2
+    assert sum(h.revived for h in res.history) >= 1
+    assert res.history[-1].dead_units < 2
 
 
 def test_dense_refuses_matrices_that_do_not_fit(monkeypatch):
@@ -283,15 +303,16 @@ def test_undamped_iteration_stops_when_no_activation_flips():
     # y = 2 relu(x - 0.2) is exactly a one-unit network; started at the right hyperplane,
     # the exact W-step keeps the pattern and the iteration stops at once
     x = np.linspace(-1, 1, 41)[:, None]
-    problem = alt.Problem(alt.add_ones(x), 2 * np.maximum(x - 0.2, 0), np.ones(41))
-    res = alt.fit_alternating(
-        problem, W_init=np.array([[1.0, -0.2]]), max_iter=10, alpha=1e-12, step_size=1.0,
-        tol=0.0, rebalance_units=False, revive_dead=False,
+    problem = alt.Problem.from_arrays(x, 2 * np.maximum(x - 0.2, 0), np.ones(41))
+    config = alt.AlternatingConfig(
+        max_iter=10, alpha=1e-12, step_fraction=1.0, tol=0.0, rebalance=False,
+        revive_dead_units=False,
     )  # fmt: skip
+    res = alt.fit_alternating(problem, config, W_init=np.array([[1.0, -0.2]]))
     assert res.stop_reason == "pattern" and res.n_iter == 1
-    assert res.history[1]["flip_fraction"] == 0.0
-    fitted = alt.hidden_features(problem.X1, res.W, 0.0) @ res.beta + res.b0
-    assert_allclose(fitted, problem.Y, atol=1e-8)
+    assert res.history[1].flip_fraction == 0.0
+    fitted = alt.hidden_features(_X1(problem), res.W, 0.0) @ res.beta + res.b0
+    assert_allclose(fitted, problem.data.Y, atol=1e-8)
 
 
 def test_auto_alpha_minimizes_dense_generalized_cross_validation():
@@ -300,15 +321,15 @@ def test_auto_alpha_minimizes_dense_generalized_cross_validation():
     problem = _problem(n=120, d=3, weights=False)
     W = alt.init_weights(np.random.default_rng(0), 8, 3, "fan_in")
     alpha, beta, b0 = alt.select_alpha(problem, W)
-    phi = alt.hidden_features(problem.X1, W, problem.slope)
+    phi = alt.hidden_features(_X1(problem), W, problem.slope)
     centred = phi - phi.mean(axis=0)
-    y = problem.Y[:, 0] - problem.Y[:, 0].mean()
+    y = problem.data.Y[:, 0] - problem.data.Y[:, 0].mean()
     n = len(y)
     gcv = []
     for a in alt.AUTO_ALPHAS:
         hat = centred @ np.linalg.solve(centred.T @ centred + a * n * np.eye(8), centred.T)
         gcv.append(np.mean((y - hat @ y) ** 2) / (1.0 - (1.0 + np.trace(hat)) / n) ** 2)
     assert alpha == alt.AUTO_ALPHAS[int(np.argmin(gcv))]
-    ref = Ridge(alpha=alpha * n).fit(phi, problem.Y[:, 0])
+    ref = Ridge(alpha=alpha * n).fit(phi, problem.data.Y[:, 0])
     assert_allclose(beta[:, 0], ref.coef_, rtol=1e-7, atol=1e-10)
     assert_allclose(b0, ref.intercept_, rtol=1e-7)

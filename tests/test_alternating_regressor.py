@@ -10,6 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
 from skgiant import AlternatingOLSReLURegressor
+from skgiant._alternating import IterationRecord
+from skgiant._alternating_regressor import PUBLISHED_PARAMS
 from skgiant._ridge import LinAlgConditionWarning
 
 
@@ -36,9 +38,8 @@ def test_learns_a_nonlinear_function_beyond_linear_and_random_features():
 def test_default_loss_is_monotone_where_published_recipe_oscillates():
     X, y = _data(n=150, d=4, noise=0.5, seed=4)
     published = AlternatingOLSReLURegressor(
-        n_hidden=16, max_iter=30, step_size=1.0, alpha=1e-3 / len(y), init_scale="standard",
-        tol=0.0, rebalance=False, revive_dead_units=False, random_state=0,
-    )  # fmt: skip
+        **{**PUBLISHED_PARAMS, "n_hidden": 16}, alpha=1e-3 / len(y), random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         published.fit(X, y)
@@ -154,9 +155,8 @@ def test_numerical_trouble_gives_finite_model():
     X = np.hstack([x, x, x * 1e8])  # collinear, badly scaled
     y = 1e12 * np.sin(x[:, 0])
     model = AlternatingOLSReLURegressor(
-        n_hidden=16, alpha=0.0, step_size=1.0, init_scale="standard", tol=0.0, max_iter=5,
-        rebalance=False, revive_dead_units=False,
-    )  # fmt: skip
+        **{**PUBLISHED_PARAMS, "n_hidden": 16, "max_iter": 5}, alpha=0.0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", LinAlgConditionWarning)
@@ -209,14 +209,14 @@ def test_no_penalty_path_with_many_rows_per_parameter():
 
 
 def test_content_folds_keep_equal_rows_together_and_skip_zero_weights():
-    from skgiant._alternating import Problem, add_ones, content_folds
+    from skgiant._alternating import Problem, content_folds
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 3))
     X = np.vstack([X, X[:10], X[:10]])  # rows 0..9 appear three times
     w = np.ones(len(X))
     w[20:25] = 0.0
-    problem = Problem(add_ones(X), rng.normal(size=(len(X), 1)), w)
+    problem = Problem.from_arrays(X, rng.normal(size=(len(X), 1)), w)
     folds = content_folds(problem, 3, np.random.default_rng(1))
     fold_of = {}
     for j, fold in enumerate(folds):
@@ -255,3 +255,30 @@ def test_auto_batch_size_is_all_rows_up_to_the_cap_and_the_cap_beyond(monkeypatc
     assert_allclose(auto.predict(X), capped.predict(X), rtol=1e-12)
     assert not np.allclose(auto.predict(X), full.predict(X))
     assert_allclose(small_auto.predict(X), small_full.predict(X), rtol=1e-12)
+
+
+def test_solver_options_reach_the_solver_and_are_validated():
+    X, y = _data(n=200, d=3, seed=2)
+    with pytest.raises(ValueError, match=r"\['inner_tol'"):  # the message lists valid keys
+        AlternatingOLSReLURegressor(solver_options={"max_inner_iterations": 3}).fit(X, y)
+    for bad in ({"max_inner_iter": 0}, {"inner_tol": 1.0}, {"rebalance": "yes"}):
+        with pytest.raises(ValueError, match=list(bad)[0]):
+            AlternatingOLSReLURegressor(solver_options=bad).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AlternatingOLSReLURegressor(
+            n_hidden=8, max_iter=3, solver="cg", solver_options={"max_inner_iter": 2},
+            random_state=0,
+        ).fit(X, y)  # fmt: skip
+    assert all(isinstance(record, IterationRecord) for record in model.history_)
+    assert [record.iter for record in model.history_] == list(range(model.n_iter_ + 1))
+    assert max(record.inner_iter for record in model.history_) == 2
+    assert_array_equal(model.loss_curve_, [record.loss for record in model.history_])
+
+
+def test_published_params_are_the_published_recipe():
+    # Barbu (2023): 64 units, 30 undamped iterations from N(0, 1) weights, no safeguards
+    model = AlternatingOLSReLURegressor(**PUBLISHED_PARAMS, alpha=1e-3 / 100)
+    assert model.get_params()["step_fraction"] == 1.0
+    assert (model.n_hidden, model.max_iter, model.init_scale) == (64, 30, "standard")
+    assert model.solver_options == {"rebalance": False, "revive_dead_units": False}

@@ -15,18 +15,20 @@ of the code, applied once in a separate copy of the repository; the test failed 
   rule: "the steps are only kept when they help"). Mutation: the rule always returns
   the fallback (``return fallback``); ``step_size_ > 0`` fails.
 * ``test_rejected_revivals_keep_the_loss_curve_monotone``
-  (``AlternatingOLSReLURegressor``, ``revive_dead_units``: "the revival is kept only if
-  ``J`` does not rise"; ``loss_curve_``: "non-increasing when ``step_size="auto"``").
-  Mutation: ``fit_alternating`` in ``skgiant/_alternating.py`` keeps every revival (the
-  check ``np.isfinite(cand.loss) and cand.loss <= cur.loss`` replaced by ``True``); the
+  (``AlternatingOLSReLURegressor``, ``solver_options["revive_dead_units"]``: "the
+  revival is kept only if ``J`` does not rise"; ``loss_curve_``: "non-increasing when
+  ``step_fraction="auto"``"). Mutation: ``revive_dead_units`` in
+  ``skgiant/_alternating.py`` keeps every revival (the check
+  ``np.isfinite(candidate.loss) and candidate.loss <= state.current.loss`` replaced by
+  ``True``); the
   loss curve of seed 1 then rises by 0.24 (7% of the initial loss) at its second
   iteration.
 * ``test_early_stopping_returns_the_best_validation_iterate`` (``early_stopping``:
   "return the iterate with the least validation error"; ``best_iter_``: "Iteration
-  whose weights are kept"). Mutation: ``fit_alternating`` returns the last iterate's
-  weights instead of those of ``best_iter`` (``W, beta, b0, best_iter = best`` replaced
-  by ``best_iter = best[3]``); the fitted predictions then differ from those of the
-  iterate at ``best_iter_``, seen through a scikit-learn callback. With the mutation
+  whose weights are kept"). Mutation: ``finalize`` returns the last iterate's
+  weights instead of those of ``best_iter`` (``state.best`` replaced by
+  ``(*state.network(), state.best[3])``); the fitted predictions then differ from those
+  of the iterate at ``best_iter_``, seen through a scikit-learn callback. With the mutation
   ``best_iter = n_iter`` (the last iterate, reported as such), ``best_iter_ < n_iter_``
   fails.
 
@@ -110,14 +112,14 @@ def test_rejected_revivals_keep_the_loss_curve_monotone():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X, y)
-        assert model.step_size == "auto" and model.revive_dead_units
+        assert model.step_fraction == "auto" and model.solver_options is None  # revival on
         curve = np.asarray(model.loss_curve_)
         assert len(curve) == model.n_iter_ + 1
         assert np.all(np.diff(curve) <= 1e-12 * abs(curve[0])), (seed, np.diff(curve))
         # an accepted iteration tries to revive every dead unit; dead units left at its
         # end with none revived mean the revival was tried and rejected
         rejected += sum(
-            h["accepted"] and h["dead_units"] > 0 and h["revived"] == 0 for h in model.history_[1:]
+            h.accepted and h.dead_units > 0 and h.revived == 0 for h in model.history_[1:]
         )
     assert rejected, (
         "no revival was rejected: the test no longer exercises the loss check of the "

@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
+from skgiant._alternating_regressor import PUBLISHED_PARAMS
 from skgiant._ridge import LinAlgConditionWarning
 
 ESTIMATORS = [GiantStepRegressor, AlternatingOLSReLURegressor]
@@ -514,7 +515,8 @@ def negative_alpha(Estimator):
     "bad input",
     "step size that overflows (`step_size=1e300`)",
     "`ConvergenceWarning`: Giant step 1 ... diverged ...; the model equals the no-step model",
-    "`InvalidParameterError`: The 'step_size' parameter ... range (0.0, 1.0]",
+    "`step_fraction=1e300`: `InvalidParameterError`: The 'step_fraction' parameter ... range "
+    "(0.0, 1.0]",
 )
 def overflowing_step_size(Estimator):
     X, y = data()
@@ -525,8 +527,8 @@ def overflowing_step_size(Estimator):
             pred = fit_predict(make(Estimator, n_steps=1, step_size=1e300), X, y)
         assert_array_equal(pred, fit_predict(make(Estimator, n_steps=1, step_size=0.0), X, y))
     else:
-        with pytest.raises(ValueError, match=r"'step_size' parameter .* range \(0.0, 1.0\]"):
-            make(Estimator, step_size=1e300).fit(X, y)
+        with pytest.raises(ValueError, match=r"'step_fraction' parameter .* range \(0.0, 1.0\]"):
+            make(Estimator, step_fraction=1e300).fit(X, y)
 
 
 @case(
@@ -548,7 +550,8 @@ def overflowing_init_scale(Estimator):
     "collinear columns and alpha=0",
     "`LinAlgConditionWarning`: The readout system is numerically singular ...; minimum-norm "
     "solution, finite, training R² > 0.8",
-    "undamped (`step_size=1.0`, `solver='dense'`): `LinAlgConditionWarning`: Some hidden-layer "
+    "undamped (`step_fraction=1.0`, `solver='dense'`): `LinAlgConditionWarning`: Some "
+    "hidden-layer "
     "systems were numerically singular ...; finite, training R² > 0.8",
 )
 def collinear_no_penalty(Estimator):
@@ -557,7 +560,7 @@ def collinear_no_penalty(Estimator):
     if Estimator is GiantStepRegressor:
         model, match = make(Estimator, alpha=0.0), "readout system is numerically singular"
     else:
-        model = make(Estimator, alpha=0.0, step_size=1.0, solver="dense")
+        model = make(Estimator, alpha=0.0, step_fraction=1.0, solver="dense")
         match = "hidden-layer systems were numerically singular"
     with pytest.warns(LinAlgConditionWarning, match=match):
         pred = fit_predict(model, X, y)
@@ -580,10 +583,7 @@ def huge_step_size(Estimator):
     else:
         x = np.random.default_rng(0).normal(size=(40, 1))
         X, y = np.hstack([x, x, x * 1e8]), 1e12 * np.sin(x[:, 0])
-        model = make(
-            Estimator, n_hidden=16, alpha=0.0, step_size=1.0, init_scale="standard", tol=0.0,
-            rebalance=False, revive_dead_units=False,
-        )  # fmt: skip
+        model = make(Estimator, **{**PUBLISHED_PARAMS, "n_hidden": 16}, alpha=0.0)
         with pytest.warns(LinAlgConditionWarning, match="numerically singular"):
             fit_predict(model, X, y)
 
@@ -594,18 +594,15 @@ def huge_step_size(Estimator):
     "`bias_scale=1e3` (units with a large negative bias never fire): `ConvergenceWarning`: "
     "k of 16 hidden units are dead ...; finite, training R² > 0.8 (the linear term carries "
     "the fit)",
-    "`revive_dead_units=False`: `ConvergenceWarning`: k of 16 hidden units are dead ... Set "
-    "revive_dead_units=True; finite",
+    "published recipe (`solver_options={'revive_dead_units': False}`): `ConvergenceWarning`: "
+    "k of 16 hidden units are dead ... Set solver_options={'revive_dead_units': True}; finite",
 )
 def dead_units(Estimator):
     X, y = data()
     if Estimator is GiantStepRegressor:
         model = make(Estimator, bias_scale=1e3)
     else:
-        model = make(
-            Estimator, n_hidden=16, max_iter=30, step_size=1.0, alpha=1e-6, tol=0.0,
-            init_scale="standard", rebalance=False, revive_dead_units=False,
-        )  # fmt: skip
+        model = make(Estimator, **{**PUBLISHED_PARAMS, "n_hidden": 16}, alpha=1e-6)
     with pytest.warns(ConvergenceWarning, match=r"\d+ of 16 hidden units are dead"):
         pred = fit_predict(model, X, y)
     if Estimator is GiantStepRegressor:
@@ -632,9 +629,9 @@ def out_of_memory(Estimator):
     X, y = data(n=20, d=2000)  # dense normal equations: (300 * 2001)**2 * 16 bytes, 5.8 TB
     with pytest.raises(MemoryError, match=r"needs [\d.]+ GiB.*solver='cg'"):
         make(Estimator, n_hidden=300, solver="dense", max_iter=1).fit(X, y)
-    model = make(Estimator, n_hidden=300, max_iter=1, max_inner_iter=2)
+    model = make(Estimator, n_hidden=300, max_iter=1, solver_options={"max_inner_iter": 2})
     fit_predict(model, X, y)
-    assert model.history_[1]["method"] == "cg"
+    assert model.history_[1].method == "cg"
 
 
 # -------------------------------------------------------------------------------- tests

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
+from skgiant._alternating_regressor import PUBLISHED_PARAMS
 from skgiant._devdata import load_dev_dataset
 from skgiant._giant_regressor import THEORY_PARAMS
 
@@ -52,17 +53,7 @@ SETTINGS = {
         "friedman1",
         800,
         AlternatingOLSReLURegressor,
-        dict(
-            n_hidden=16,
-            max_iter=8,
-            step_size=1.0,
-            alpha=1e-3 / 800,
-            init_scale="standard",
-            tol=0.0,
-            rebalance=False,
-            revive_dead_units=False,
-            random_state=0,
-        ),
+        dict(PUBLISHED_PARAMS, n_hidden=16, max_iter=8, alpha=1e-3 / 800, random_state=0),
     ),  # fmt: skip
     "alternating_cg": (
         "friedman1",
