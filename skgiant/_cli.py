@@ -4,7 +4,8 @@ Every model (both estimators, MLPRegressor, random Fourier features + ridge, rid
 gradient boosting) is tuned on a small grid by cross-validation inside one preprocessing
 pipeline (median imputation, scaling, one-hot encoding of text columns); the table shows
 the cross-validated R², the R² on held-out rows, the fit time and the chosen settings.
-``--save`` stores the best pipeline (refitted on every row), ``--plot`` a PNG.
+``--save`` stores the best pipeline (refitted on every row; an ONNX graph for a path
+ending in ``.onnx``), ``--plot`` a PNG.
 :func:`skgiant.__main__.main` parses the arguments (:func:`_build_parser`, shared with the
 demo) and calls :func:`run_csv`.
 """
@@ -304,9 +305,75 @@ def _plot_comparison(results, path):
     plt.close(fig)
 
 
+def _require_onnx():
+    """Import the ONNX export, or explain which extra is missing."""
+    try:
+        import onnxruntime  # noqa: F401  -- what runs the file; part of the same extra
+        import skl2onnx  # noqa: F401
+
+        from . import onnx  # noqa: F401  -- registers skgiant's converters
+    except ImportError as exc:
+        raise CommandError(
+            f'--save to an .onnx file needs the onnx extra: pip install "skgiant[onnx]" ({exc})'
+        ) from exc
+
+
+def _text_missing_as_empty(model):
+    """A copy of the fitted pipeline whose text imputer takes ``""`` for a missing value.
+
+    ONNX string tensors hold no NaN, and skl2onnx converts a text imputer only when its
+    missing value is a string; the imputed values (``statistics_``) are unchanged.
+    """
+    import copy
+
+    model = copy.deepcopy(model)
+    for name, transformer, _ in model.named_steps["prep"].transformers_:
+        if name == "cat":
+            transformer[0].missing_values = ""
+    return model
+
+
+def _save(model, path, X, numeric, label):
+    """Write the fitted pipeline to ``path``; return how to load it.
+
+    A path ending in ``.onnx`` gets an ONNX graph with one input per CSV column, named
+    after it, of shape ``(n, 1)``: float32 for numbers (booleans as 0/1, NaN for a
+    missing value), strings for text (``""`` for a missing value). Any other path gets
+    :func:`joblib.dump`.
+    """
+    if not str(path).lower().endswith(".onnx"):
+        import joblib
+
+        joblib.dump(model, path)
+        return "load it with joblib.load"
+    import skl2onnx
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    inputs = [
+        (c, FloatTensorType([None, 1]) if c in numeric else StringTensorType([None, 1]))
+        for c in X.columns
+    ]
+    try:
+        onx = skl2onnx.to_onnx(_text_missing_as_empty(model), initial_types=inputs)
+    except Exception as exc:  # skl2onnx raises several types for unsupported models
+        raise CommandError(
+            f"could not export the {label} pipeline to ONNX ({type(exc).__name__}: {exc}); "
+            "save it to a .joblib path instead, or choose other --models"
+        ) from exc
+    with open(path, "wb") as f:
+        f.write(onx.SerializeToString())
+    return (
+        "ONNX: run it with onnxruntime.InferenceSession, one input per column of shape "
+        "(n, 1), float32 for numbers (booleans as 0/1, NaN if missing), strings for text "
+        '("" if missing)'
+    )
+
+
 def run_csv(args, out=None):
     """The CSV command: read, compare, print, optionally save and plot."""
     out = sys.stdout if out is None else out
+    if args.save and str(args.save).lower().endswith(".onnx"):
+        _require_onnx()  # before the minutes of the comparison, not after
     X, y, numeric, categorical, notes = read_table(
         args.csv,
         args.target,
@@ -350,14 +417,12 @@ def run_csv(args, out=None):
     if warned:
         print(f"ConvergenceWarnings during the search: {', '.join(warned)}", file=out)
     if args.save:
-        import joblib
-
         model = best["search"].best_estimator_
         model.fit(X, y)
-        joblib.dump(model, args.save)
+        how = _save(model, args.save, X, numeric, best["model"])
         print(
             f"saved the {best['model']} pipeline, refitted on all {len(y)} rows, to "
-            f"{args.save} (load it with joblib.load)",
+            f"{args.save} ({how})",
             file=out,
         )
     if args.plot:
@@ -405,7 +470,11 @@ def _build_parser():
         help="one-hot encode text columns with at most this many distinct values "
         f"(default {_MAX_CATEGORIES})",
     )
-    parser.add_argument("--save", help="save the best pipeline (refitted on all rows) here")
+    parser.add_argument(
+        "--save",
+        help="save the best pipeline (refitted on all rows) here: an ONNX graph if the path "
+        "ends in .onnx (needs the onnx extra), else a joblib file",
+    )
     parser.add_argument("--plot", help="save a PNG of the comparison here")
     parser.add_argument("--n-jobs", type=int, default=None, help="parallel fits in the search")
     parser.add_argument(

@@ -165,3 +165,62 @@ def test_demo_without_a_csv_still_runs(capsys, monkeypatch):
     assert "diabetes:" in out and "GiantStepRegressor" in out and "test R2" in out
     # the demo sets BLAS threads from --threads (default 1) like the CSV command
     assert blas_threads and set(blas_threads) == {2}
+
+
+def _csv_args(csv, *extra):
+    from skgiant._cli import _build_parser
+
+    base = [str(csv), "--target", "load", "--cv", "2", "--no-grid"]
+    return _build_parser().parse_args([*base, *extra])
+
+
+def test_save_to_onnx_writes_a_graph_that_predicts_like_the_pipeline(sensor_csv, tmp_path):
+    import io
+
+    from onnxruntime import InferenceSession
+
+    from skgiant._cli import run_csv
+
+    frame = pd.read_csv(sensor_csv)
+    frame.loc[[7, 20], "station"] = np.nan  # missing text: "" in the ONNX input
+    csv = tmp_path / "gaps.csv"
+    frame.to_csv(csv, index=False)
+    path = tmp_path / "best.onnx"
+    out = io.StringIO()
+    args = _csv_args(csv, "--models", "giant", "alternating", "--save", str(path))
+    results = run_csv(args, out=out)
+    assert "ONNX: run it with onnxruntime.InferenceSession" in out.getvalue()
+    model = results[0]["search"].best_estimator_  # refitted on every row by --save
+    X, _, numeric, categorical, _ = read_table(str(csv), "load")
+    assert categorical == ["station"] and X["humidity"].isna().any()
+    session = InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == list(X.columns)
+    feeds = {c: X[[c]].to_numpy(dtype=np.float32) for c in numeric}
+    feeds.update({c: X[[c]].fillna("").to_numpy(dtype=object) for c in categorical})
+    (got,) = session.run(None, feeds)
+    expected = model.predict(X)
+    np.testing.assert_allclose(got.ravel(), expected, atol=1e-4 * np.std(expected))
+
+
+def test_save_to_onnx_without_the_extra_fails_before_fitting(
+    sensor_csv, tmp_path, capsys, monkeypatch
+):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)  # as if not installed
+    path = tmp_path / "best.onnx"
+    assert main([str(sensor_csv), "--target", "load", "--save", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert 'needs the onnx extra: pip install "skgiant[onnx]"' in captured.err
+    assert "Traceback" not in captured.err
+    assert "Best by" not in captured.out and not path.exists()
+
+
+def test_save_to_onnx_of_an_unsupported_model_is_one_clear_line(sensor_csv, tmp_path, capsys):
+    # skl2onnx has no converter for RBFSampler
+    path = tmp_path / "best.onnx"
+    args = [str(sensor_csv), "--target", "load", "--models", "rff", "--no-grid", "--cv", "2"]
+    assert main([*args, "--save", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "could not export the RBFSampler(512) + RidgeCV pipeline to ONNX" in err
+    assert ".joblib" in err and "Traceback" not in err and not path.exists()
