@@ -15,7 +15,8 @@ float64 features of the rows selected by a slice or an index array.
   (the Gram matrix accumulated over row chunks, as the ridge readout does), mapped through
   ``softmax(scale * scores + offsets)``; the temperature ``1 / scale`` and the per-class
   offsets are fitted (:func:`fit_temperature`) on the exact leave-one-out scores of the ridge
-  readout (:func:`ridge_loo_scores`), and the ridge penalty is the one whose calibrated
+  readout (:func:`ridge_loo_scores`) against Platt's smoothed targets (so that separable
+  scores keep a finite temperature), and the ridge penalty is the one whose calibrated
   leave-one-out scores have the least log loss.
 
 Both return a :class:`ProbabilityReadout`, whose :meth:`~ProbabilityReadout.predict_proba`
@@ -381,30 +382,47 @@ def ridge_loo_scores(eig, phi_rows, Y_rows, alphas):
     return (fitted - leverage[:, None, :] * Y_rows[:, :, None]) / denom
 
 
-def temperature_objective(params, scores, y, weight):
-    """Log loss of ``softmax(a * scores + c)`` and its gradient in ``(a, c)``.
+def temperature_objective(params, scores, targets, weight):
+    """Cross-entropy of ``softmax(a * scores + c)`` against ``targets`` and its gradient.
 
-    ``params = [a, c_1, ..., c_K]``; ``weight`` sums to one.
+    ``params = [a, c_1, ..., c_K]``; ``targets`` (shape ``(n, K)``) are one-hot rows or
+    soft labels summing to one; ``weight`` sums to one.
     """
-    logits = params[0] * scores + params[1:]
-    logp = log_softmax(logits, axis=1)
-    rows = np.arange(len(y))
-    G = np.exp(logp)
-    G[rows, y] -= 1.0
-    G *= weight[:, None]
+    logp = log_softmax(params[0] * scores + params[1:], axis=1)
+    G = (np.exp(logp) - targets) * weight[:, None]
     grad = np.concatenate([[np.sum(G * scores)], G.sum(axis=0)])
-    return float(-(weight @ logp[rows, y])), grad
+    return float(-np.sum(weight[:, None] * targets * logp)), grad
 
 
-def fit_temperature(scores, y, sample_weight, max_iter=200):
-    """Scale ``a`` and offsets ``c`` minimizing the weighted log loss of
-    ``softmax(a * scores + c)`` (a convex problem in ``K + 1`` numbers).
+def smoothed_targets(y, n_classes, sample_weight):
+    """Platt's targets: a row of class ``k`` puts ``(N_k + 1) / (N_k + 2)`` on its class and
+    the rest, ``1 / (N_k + 2)``, evenly on the others (``N_k`` the class's weighted count).
+
+    Platt (1999) introduced them for fitting a sigmoid to scores that separate the
+    classes, where the maximum-likelihood temperature does not exist (it grows without
+    bound and the probabilities become 0 and 1); the targets keep it finite and tend to
+    the one-hot labels as the classes grow.
+    """
+    counts = np.bincount(y, weights=sample_weight, minlength=n_classes)
+    on = (counts + 1.0) / (counts + 2.0)
+    off = (1.0 - on) / max(n_classes - 1, 1)
+    T = np.repeat(off[y][:, None], n_classes, axis=1)
+    T[np.arange(len(y)), y] = on[y]
+    return T
+
+
+def fit_temperature(scores, y, sample_weight, *, smoothing=True, max_iter=200):
+    """Scale ``a`` and offsets ``c`` of ``softmax(a * scores + c)`` by weighted
+    cross-entropy (a convex problem in ``K + 1`` numbers).
 
     Parameters
     ----------
     scores : ndarray of shape (n, K)
     y : ndarray of shape (n,) of int
     sample_weight : ndarray of shape (n,)
+    smoothing : bool, default=True
+        Fit to Platt's targets (:func:`smoothed_targets`) instead of the one-hot labels,
+        so that scores separating the classes get a finite temperature.
     max_iter : int, default=200
 
     Returns
@@ -413,22 +431,26 @@ def fit_temperature(scores, y, sample_weight, max_iter=200):
     offsets : ndarray of shape (K,)
         Centred to sum zero.
     loss : float
-        The weighted mean log loss at the optimum.
+        Weighted mean log loss of the fitted probabilities against the labels ``y``.
     n_iter : int
     """
+    n_classes = scores.shape[1]
     w = sample_weight / sample_weight.sum()
-    start = np.zeros(scores.shape[1] + 1)
+    onehot = np.eye(n_classes)[y]
+    targets = smoothed_targets(y, n_classes, sample_weight) if smoothing else onehot
+    start = np.zeros(n_classes + 1)
     start[0] = 1.0
     result = optimize.minimize(
         temperature_objective,
         start,
-        args=(scores, y, w),
+        args=(scores, targets, w),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 64 * np.finfo(float).eps},
     )
     offsets = result.x[1:] - result.x[1:].mean()
-    return float(result.x[0]), offsets, float(result.fun), int(result.nit)
+    loss = temperature_objective(result.x, scores, onehot, w)[0]
+    return float(result.x[0]), offsets, loss, int(result.nit)
 
 
 def fit_calibrated_ridge_readout(
@@ -449,12 +471,13 @@ def fit_calibrated_ridge_readout(
     kernel matrix when there are fewer weighted rows than features). For each penalty of
     the grid :data:`RIDGE_RELATIVE_ALPHAS` (times the mean feature variance) the exact
     leave-one-out scores of the evaluated rows (:func:`ridge_loo_scores`) get their own
-    temperature and offsets (:func:`fit_temperature`); the penalty whose calibrated
-    leave-one-out scores have the least log loss is kept (the largest within ``1e-6``),
-    with its temperature and offsets. The evaluated rows are all weighted rows, or at most
-    ``calibration_rows`` of them drawn with a fixed seed. The log loss of each penalty is
-    measured on the scores its temperature was fitted on (``K + 1`` numbers fitted on
-    thousands of rows: the optimism is small and the same for every penalty).
+    temperature and offsets (:func:`fit_temperature`, on Platt's smoothed targets); the
+    penalty whose calibrated leave-one-out scores have the least log loss is kept (the
+    largest within ``1e-6``), with its temperature and offsets. The evaluated rows are
+    all weighted rows, or at most ``calibration_rows`` of them drawn with a fixed seed.
+    The log loss of each penalty is measured on the scores its temperature was fitted on
+    (``K + 1`` numbers fitted on thousands of rows: the optimism is small and the same
+    for every penalty).
 
     Parameters
     ----------

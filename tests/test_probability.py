@@ -16,6 +16,7 @@ from skgiant._probability import (
     fit_softmax_readout,
     fit_temperature,
     ridge_loo_scores,
+    smoothed_targets,
     softmax_objective,
     temperature_objective,
 )
@@ -214,15 +215,36 @@ def test_temperature_gradient_and_binary_closed_form():
     w = rng.random(n)
     params = np.array([0.7, 0.1, -0.3])
     wn = w / w.sum()
-    _, grad = temperature_objective(params, scores, y, wn)
-    numeric = approx_fprime(params, lambda p: temperature_objective(p, scores, y, wn)[0], 1e-7)
+    T = smoothed_targets(y, 2, w)
+    _, grad = temperature_objective(params, scores, T, wn)
+    numeric = approx_fprime(params, lambda p: temperature_objective(p, scores, T, wn)[0], 1e-7)
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
     # binary: an unpenalized logistic regression on the score difference
-    scale, offsets, _, _ = fit_temperature(scores, y, w)
+    scale, offsets, _, _ = fit_temperature(scores, y, w, smoothing=False)
     diff = (scores[:, 1] - scores[:, 0])[:, None]
     ref = LogisticRegression(C=np.inf, tol=1e-12).fit(diff, y, sample_weight=w)
     assert scale == pytest.approx(ref.coef_[0, 0], rel=1e-5)
     assert offsets[1] - offsets[0] == pytest.approx(ref.intercept_[0], rel=1e-5, abs=1e-6)
+
+
+def test_platt_targets_keep_separable_scores_finite():
+    rng = np.random.default_rng(13)
+    y = np.repeat([0, 1], [30, 10])
+    w = rng.integers(1, 3, 40).astype(float)
+    scores = np.c_[-(2.0 * y - 1) - rng.random(40), (2.0 * y - 1) + rng.random(40)]  # separable
+    scale, offsets, _, _ = fit_temperature(scores, y, w)
+    assert 0 < scale < 50
+    # Platt's fit is a weighted logistic regression with every row twice: once as its own
+    # class with weight w * t, once as the other with weight w * (1 - t)
+    n_pos, n_neg = w[y == 1].sum(), w[y == 0].sum()
+    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    diff = np.r_[scores[:, 1] - scores[:, 0], scores[:, 1] - scores[:, 0]][:, None]
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
+    ref.fit(diff, np.r_[np.ones(40), np.zeros(40)], sample_weight=np.r_[w * t, w * (1 - t)])
+    assert scale == pytest.approx(ref.coef_[0, 0], rel=1e-5)
+    assert offsets[1] - offsets[0] == pytest.approx(ref.intercept_[0], rel=1e-5, abs=1e-6)
+    # without smoothing the maximum-likelihood scale runs away
+    assert fit_temperature(scores, y, w, smoothing=False)[0] > 3 * scale
 
 
 @pytest.mark.parametrize("n", [40, 200])  # dual (n < k) and primal forms
@@ -252,7 +274,7 @@ def test_calibrated_ridge_probabilities_are_a_softmax_of_the_ridge_readout():
     # the temperature was fitted on the leave-one-out scores at that penalty
     eig = eigen_readout(gram_statistics(_features(X), np.eye(3)[y], np.ones(400), 64))
     loo = ridge_loo_scores(eig, X, np.eye(3)[y], [fit.alpha])[:, :, 0]
-    scale, offsets, _, _ = fit_temperature(loo, y, np.ones(400))
+    scale, offsets, _, _ = fit_temperature(loo, y, np.ones(400))  # Platt's targets
     assert fit.scale == pytest.approx(scale, rel=1e-9)
     assert fit.scale > 1.0  # ridge scores of one-hot targets are shrunk toward 1 / K
 
