@@ -45,6 +45,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from skgiant import AlternatingOLSReLURegressor
 from skgiant import _alternating as alt
+from skgiant._alternating_regressor import PUBLISHED_PARAMS
 from skgiant._devdata import available_dev_datasets, load_dev_dataset
 
 WIDTH = 32
@@ -98,10 +99,7 @@ def load(name, quick):
 
 
 def published(n):
-    return dict(
-        n_hidden=WIDTH, max_iter=30, step_size=1.0, alpha=1e-3 / n, init_scale="standard",
-        tol=0.0, rebalance=False, revive_dead_units=False, solver="dense",
-    )  # fmt: skip
+    return dict(PUBLISHED_PARAMS, n_hidden=WIDTH, alpha=1e-3 / n, solver="dense")
 
 
 def ours_curve(data, params, checkpoints):
@@ -109,7 +107,7 @@ def ours_curve(data, params, checkpoints):
     t = time.perf_counter()
     model = AlternatingOLSReLURegressor(random_state=0, **params).fit(X_tr, y_tr)
     total = time.perf_counter() - t
-    curve = [(h["iter"], h["time"], 1.0 - h["mse"], np.nan) for h in model.history_]
+    curve = [(h.iter, h.time, 1.0 - h.mse, np.nan) for h in model.history_]
     # test R2 at checkpoints: the fit is deterministic, so max_iter=k gives iterate k
     tests = {}
     for k in checkpoints:
@@ -268,12 +266,12 @@ def reach_table(names, n_seeds):
             t = time.perf_counter()
             model = AlternatingOLSReLURegressor(random_state=seed).fit(X_tr, y_tr)
             total = time.perf_counter() - t
-            hit = next((h for h in model.history_ if 1.0 - h["mse"] >= target), None)
-            it, ratio = ("-", np.nan) if hit is None else (hit["iter"], hit["time"] / lbfgs_time)
-            per_iter = model.history_[-1]["time"] / max(model.n_iter_, 1)
+            hit = next((h for h in model.history_ if 1.0 - h.mse >= target), None)
+            it, ratio = ("-", np.nan) if hit is None else (hit.iter, hit.time / lbfgs_time)
+            per_iter = model.history_[-1].time / max(model.n_iter_, 1)
             rows.append(
                 f"| {name} | {lbfgs_time:.2f} | {lbfgs.n_iter_} | {target:.4f} | {seed} "
-                f"| {1.0 - model.history_[-1]['mse']:.4f} | {model.score(X_te, y_te):.3f} "
+                f"| {1.0 - model.history_[-1].mse:.4f} | {model.score(X_te, y_te):.3f} "
                 f"| {total:.2f} | {model.n_iter_} | {1e3 * per_iter:.1f} "
                 f"| {1e3 * lbfgs_time / lbfgs.n_iter_:.2f} | {it} | {ratio:.2f} |"
             )
@@ -303,7 +301,7 @@ def one_solve(problem, active, W, beta, b0, solver, max_inner_iter=100):
 def solver_table(quick):
     n, d = (2000, 30) if quick else (5000, 30)
     X, y = sin_norm_data(n, 1, d)
-    problem = alt.Problem(alt.add_ones(X), (y - y.mean())[:, None] / y.std(), np.ones(n))
+    problem = alt.Problem.from_arrays(X, (y - y.mean())[:, None] / y.std(), np.ones(n))
     rows = []
     widths = (2, 4, 8, 16, 32) if quick else (2, 4, 8, 16, 32, 64, 96)
     for p in widths:
@@ -335,13 +333,13 @@ def large_table(quick):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, d))
     y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
-    problem = alt.Problem(alt.add_ones(X), (y - y.mean())[:, None] / y.std(), np.ones(n))
+    problem = alt.Problem.from_arrays(X, (y - y.mean())[:, None] / y.std(), np.ones(n))
     W = alt.init_weights(rng, p, d, "fan_in")
     beta, b0 = alt.solve_beta(problem, W, 1e-3)
     active = alt.activation_pattern(problem, W)
     seconds, peak, sol = one_solve(problem, active, W, beta, b0, "auto", max_inner_iter=5)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    data_mib = (problem.X1.nbytes + problem.Y.nbytes + active.nbytes) / 2**20
+    data_mib = (problem.data.X.nbytes + problem.data.Y.nbytes + active.nbytes) / 2**20
     print(f"\n### Matrix-free solve at p(d+1) = {p * (d + 1)}, n = {n}\n")
     print(
         "| method | CG iters | seconds per CG iter | peak traced MiB during solve | data MiB "

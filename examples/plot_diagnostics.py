@@ -93,13 +93,13 @@ TrainingHistoryDisplay.from_estimator(fits[4])
 # The alternating solver
 # ----------------------
 # Its ``loss_curve_`` is the penalized training loss at initialization and after every
-# iteration; with the default ``step_size="auto"`` a step is accepted only if it lowers
+# iteration; with the default ``step_fraction="auto"`` a step is accepted only if it lowers
 # that loss, so the curve never increases. ``flip_fraction`` is the share of
 # activations that changed sign in the iteration.
 alternating = AlternatingOLSReLURegressor(n_hidden=16, max_iter=15, random_state=0).fit(X, y)
 for h in alternating.history_[1:6]:
     print(
-        f"iteration {h['iter']}: loss {h['loss']:.4f} flips {h['flip_fraction']:.3f} "
-        f"{'accepted' if h['accepted'] else 'rejected'}"
+        f"iteration {h.iter}: loss {h.loss:.4f} flips {h.flip_fraction:.3f} "
+        f"{'accepted' if h.accepted else 'rejected'}"
     )
 TrainingHistoryDisplay.from_estimator(alternating)

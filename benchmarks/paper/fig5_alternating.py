@@ -2,9 +2,10 @@
 
 Width 32 everywhere (the paper uses 32-64). Methods:
 
-- published recipe: ``AlternatingOLSReLURegressor(n_hidden=32, max_iter=30, step_size=1.0,
-  alpha=1e-3/n, init_scale="standard", tol=0, rebalance=False, revive_dead_units=False,
-  solver="dense")`` (``published`` of ``benchmarks/bench_alternating.py``);
+- published recipe: ``AlternatingOLSReLURegressor(**PUBLISHED_PARAMS, n_hidden=32,
+  alpha=1e-3/n, solver="dense")`` (``published`` of ``benchmarks/bench_alternating.py``;
+  ``PUBLISHED_PARAMS``: 30 iterations, ``step_fraction=1.0``, ``init_scale="standard"``,
+  ``tol=0``, no rebalancing, no dead-unit revival);
 - ours: ``AlternatingOLSReLURegressor(n_hidden=32)`` with its defaults (LM damping plus
   backtracking, monotone loss; penalty by leave-one-out; rebalancing; dead-unit revival);
 - ``MLPRegressor(hidden_layer_sizes=(32,))``: sgd with the paper's schedule (learning rate
@@ -79,9 +80,7 @@ def alternating_curve(data, params, checkpoints, seed):
         if k < model.n_iter_:
             m = AlternatingOLSReLURegressor(random_state=seed, **{**params, "max_iter": k})
             tests[k] = r2(y_te, m.fit(X_tr, y_tr).predict(X_te))
-    curve = [
-        (h["iter"], h["time"], 1.0 - h["mse"], tests.get(h["iter"], np.nan)) for h in model.history_
-    ]
+    curve = [(h.iter, h.time, 1.0 - h.mse, tests.get(h.iter, np.nan)) for h in model.history_]
     return curve, model.history_
 
 
@@ -142,8 +141,8 @@ def run(names, seeds, quick):
             ):
                 curve, hist = alternating_curve(data, params, checkpoints, seed)
                 curves[name][label].append(curve)
-                loss = np.array([h["loss"] for h in hist])
-                flips = np.array([h["flip_fraction"] for h in hist[1:]])
+                loss = np.array([h.loss for h in hist])
+                flips = np.array([h.flip_fraction for h in hist[1:]])
                 stability[name][label].append(
                     dict(
                         rises=int(np.sum(np.diff(loss) > 1e-12 * np.abs(loss[:-1]))),
