@@ -34,8 +34,8 @@ CONFIGS = {
     "keep-linear-in-steps": {"remove_linear": False},
     "no-bias": {"bias_scale": 0.0},
     "no-linear-readout": {"linear_readout": False, "remove_linear": False},
-    "half-random": {"random_fraction": 0.5},
-    "cap-1": {"max_row_move": 1.0},
+    "half-random": {"solver_options": {"random_fraction": 0.5}},
+    "cap-1": {"solver_options": {"max_row_move": 1.0}},
     "width-512": {"n_hidden": 512},
     "width-512-no-steps": {"n_hidden": 512, "n_steps": 0},
 }

@@ -1,17 +1,12 @@
 """Evidence for how GiantStepRegressor's automatic choices are made cheaply.
 
-* The step-size selection fits one readout per candidate and fold on a copy of the
-  problem cut to at most ``_SELECTION_MAX_ROWS`` rows and ``_SELECTION_MAX_WIDTH`` units
-  (private constants of ``skgiant._giant_regressor``, patched here). Smaller is cheaper;
-  the default run prints, for each size, the test R² of the final model, the step sizes
-  chosen and the fit time.
-* ``--criterion``: instead, the final penalty chosen by generalized cross-validation
-  (the default with at least as many rows as features) against exact leave-one-out on
-  every row (``skgiant._ridge.GCV_ROWS_PER_FEATURE`` patched to infinity).
+The step-size selection fits one readout per candidate and fold on a copy of the problem
+cut to at most ``selection_max_rows`` rows and ``selection_max_width`` units (solver
+options of ``GiantStepRegressor``). Smaller is cheaper; the run prints, for each size,
+the test R² of the final model, the step sizes chosen and the fit time, on the
+development data and the Gaussian targets of ``bench_giant.py``.
 
-Both on the development data and the Gaussian targets of ``bench_giant.py``.
-
-    python benchmarks/tune_giant_selection.py [--criterion] [--seeds 3] [--datasets ...]
+    python benchmarks/tune_giant_selection.py [--seeds 3] [--datasets ...]
         [--set '{"n_steps": 3}'] [--sizes '[[2000, 128], [2000, 256]]']
 """
 
@@ -25,14 +20,10 @@ from bench_giant import SYNTHETIC_SETS, synthetic_splits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skgiant._giant_regressor as giant
-import skgiant._ridge as ridge
 from skgiant import GiantStepRegressor
 
 #: (rows, units) of the reduced selection problem.
 SIZES = [(4000, 256), (2000, 256), (4000, 128), (2000, 128), (2000, 64)]
-#: Label -> rows per feature from which the final penalty is chosen by GCV.
-CRITERIA = {"gcv (default)": 1.0, "leave-one-out": np.inf}
 
 
 def _splits(name, seeds):
@@ -63,9 +54,6 @@ def main(argv=None):
         nargs="+",
         default=["diabetes", "friedman1", "weather", "deliveries", *SYNTHETIC_SETS],
     )
-    parser.add_argument(
-        "--criterion", action="store_true", help="compare GCV with leave-one-out instead"
-    )
     parser.add_argument("--set", default="{}", help="JSON of estimator parameters")
     parser.add_argument(
         "--sizes", default=None, help=f"JSON list of [rows, units] (default: {SIZES})"
@@ -78,26 +66,15 @@ def main(argv=None):
         f"seeds 0..{args.seeds - 1}; estimator parameters {params or 'defaults'}, "
         "random_state = split index"
     )
-    names = ("_SELECTION_MAX_ROWS", "_SELECTION_MAX_WIDTH")
-    saved = {name: getattr(giant, name) for name in names}
-    saved_gcv = ridge.GCV_ROWS_PER_FEATURE
-    try:
-        with pin_threads(1):
-            for name in args.datasets:
-                splits = list(_splits(name, range(args.seeds)))
-                if args.criterion:
-                    for label, rows_per_feature in CRITERIA.items():
-                        ridge.GCV_ROWS_PER_FEATURE = rows_per_feature
-                        print(f"{name:11s} {label:14s} {_evaluate(splits, params)}", flush=True)
-                    continue
-                for rows, units in sizes:
-                    giant._SELECTION_MAX_ROWS, giant._SELECTION_MAX_WIDTH = rows, units
-                    label = f"rows<={rows:<5d} units<={units:<4d}"
-                    print(f"{name:11s} {label} {_evaluate(splits, params)}", flush=True)
-    finally:
-        for name, value in saved.items():
-            setattr(giant, name, value)
-        ridge.GCV_ROWS_PER_FEATURE = saved_gcv
+    with pin_threads(1):
+        for name in args.datasets:
+            splits = list(_splits(name, range(args.seeds)))
+            for rows, units in sizes:
+                options = dict(params.get("solver_options") or {})
+                options.update(selection_max_rows=rows, selection_max_width=units)
+                label = f"rows<={rows:<5d} units<={units:<4d}"
+                result = _evaluate(splits, {**params, "solver_options": options})
+                print(f"{name:11s} {label} {result}", flush=True)
     return 0
 
 

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
+from ._moments import moments
 
 
 def validate_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples=2):
@@ -62,22 +63,8 @@ def weighted_mean_and_scale(A, sample_weight):
 
     Returns ``(mean, scale)``, float64 arrays of shape ``(A.shape[1],)``.
     """
-    positive = sample_weight > 0
-    A = np.asarray(A, dtype=np.float64)[positive]
-    w = sample_weight[positive] / sample_weight[positive].max()
-    w /= w.sum()
-    lo, hi = A.min(axis=0), A.max(axis=0)
-    constant = lo == hi
-    magnitude = np.maximum(np.abs(lo), np.abs(hi))
-    magnitude[constant | (magnitude == 0)] = 1.0
-    Z = A / magnitude
-    mean_z = w @ Z
-    scale = np.sqrt(w @ (Z - mean_z) ** 2) * magnitude
-    mean = mean_z * magnitude
-    mean[constant] = lo[constant]
-    rounding = len(A) * np.finfo(np.float64).eps * np.abs(mean)
-    scale[constant | ~(scale > rounding)] = 1.0
-    return mean, scale
+    A = np.asarray(A, dtype=np.float64)
+    return moments(A, sample_weight, weight_scale=sample_weight.max(), cross=False).mean_and_scale()
 
 
 def standardize_targets(Y, sample_weight):

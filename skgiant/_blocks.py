@@ -52,16 +52,19 @@ class _Counter:
 
 def add_partials(a, b):
     """Sum of two partial results: arrays, numbers, tuples, lists, dicts or dataclasses
-    of those (``None`` is the empty sum)."""
+    of those, or objects that define ``+`` (``None`` is the empty sum). An object with an
+    ``accumulate`` method absorbs ``b`` in place: ``a`` must be owned by the caller."""
     if a is None:
         return b
     if b is None:
         return a
+    if hasattr(a, "accumulate"):  # an accumulator that can absorb b in place
+        return a.accumulate(b)
     if isinstance(a, tuple | list):
         return type(a)(add_partials(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return {key: add_partials(a[key], b[key]) for key in a}
-    if is_dataclass(a):
+    if is_dataclass(a) and not hasattr(type(a), "__add__"):  # field by field
         return replace(
             a, **{f.name: add_partials(getattr(a, f.name), getattr(b, f.name)) for f in fields(a)}
         )

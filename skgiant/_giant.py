@@ -74,25 +74,25 @@ def network_output(X, W, b, a, act, slope=0.0):
     return activation(act, X @ W.T + b, slope) @ a / np.sqrt(W.shape[0])
 
 
-def first_layer_gradient(
-    X, Y, sample_weight, rows, W, b, a, *, act, chunk, slope=0.0, targets_are_residuals=False
-):
-    """Negative gradient of the batch loss with respect to ``W`` and ``b``.
+def first_layer_gradient(data, W, b, a, *, act, targets=None, batch=None, slope=0.0):
+    """Negative gradient of the batch loss with respect to ``W`` and ``b``: one pass.
 
     Parameters
     ----------
-    X, Y, sample_weight : ndarrays of shapes (n, d), (n, m), (n,)
-    rows : ndarray of int
-        Indices of the batch.
+    data : RowData
+        The rows (:mod:`skgiant._blocks`), inputs and labels as the network sees them.
     W, b, a : the network.
     act : str
         Activation name.
-    chunk : int
-        Rows per chunk; only ``O(chunk * p)`` temporaries are held.
-    targets_are_residuals : bool, default=False
-        ``Y`` already holds the residuals ``y - f(x)`` of the model the step follows
-        (a refitted readout, see :func:`normalized_second_layer`): the network output is
-        not subtracted, and ``a`` only weights each unit's share of the gradient.
+    targets : callable, optional
+        ``targets(block)`` returns what the step follows on a block of rows. By default
+        the block's labels, from which the network output is subtracted. When given, its
+        values are taken as the residuals ``y - f(x)`` of the model the step follows (the
+        labels minus a linear fit, or the residuals of a refitted readout, see
+        :func:`normalized_second_layer`): the network output is not subtracted, and
+        ``a`` only weights each unit's share of the gradient.
+    batch : ndarray of bool of shape (n,), optional
+        The rows of the batch (default: every row).
 
     Returns
     -------
@@ -103,26 +103,24 @@ def first_layer_gradient(
     """
     p = W.shape[0]
     root_p = np.sqrt(p)
-    grad_W = np.zeros_like(W)
-    grad_b = np.zeros(p)
-    weight = sample_weight[rows].sum()
-    loss = 0.0
-    for start in range(0, len(rows), chunk):
-        idx = rows[start : start + chunk]
-        Xc = np.asarray(X[idx], dtype=np.float64)
-        w = sample_weight[idx]
-        z = Xc @ W.T
+
+    def kernel(block):
+        X, Y, w = block.X, block.Y, block.weight
+        if batch is not None:
+            w = np.where(batch[block.rows], w, 0.0)
+        z = X @ W.T
         z += b
-        if targets_are_residuals:
-            resid = Y[idx]
+        if targets is None:
+            resid = Y - activation(act, z, slope) @ a / root_p  # (c, m)
         else:
-            resid = Y[idx] - activation(act, z, slope) @ a / root_p  # (c, m)
-        loss += 0.5 * float(w @ np.einsum("cm,cm->c", resid, resid))
+            resid = targets(block)
+        loss = 0.5 * float(w @ np.einsum("cm,cm->c", resid, resid))
         # d f / d z_j = a_j act'(z_j) / sqrt(p); the residual is weighted by w_i / S_B
         back = (resid * w[:, None]) @ a.T  # (c, p)
         back *= activation_grad(act, z, slope)
-        grad_W += back.T @ Xc
-        grad_b += back.sum(axis=0)
+        return back.T @ X, back.sum(axis=0), loss, float(w.sum())
+
+    ((grad_W, grad_b, loss, weight),) = data.reduce(kernel, floats_per_row=3 * p)
     scale = 1.0 / (weight * root_p)
     return grad_W * scale, grad_b * scale, loss / weight
 
@@ -158,31 +156,28 @@ class StepRecord:
 
 
 def giant_step(
-    X,
-    Y,
-    sample_weight,
-    rows,
     W,
     b,
-    a,
+    gradient,
     *,
     eta,
-    act,
-    chunk,
     trainable=None,
     max_row_move=None,
     update_bias=True,
     normalize_rows=False,
     n_singular_values=5,
     step=0,
+    batch_size=0,
     fresh_batch=True,
-    gradient=None,
-    targets_are_residuals=False,
 ):
-    """One giant step; returns the new ``(W, b)`` and a :class:`StepRecord`.
+    """One giant step from a gradient; returns the new ``(W, b)`` and a :class:`StepRecord`.
 
     Parameters
     ----------
+    W, b : ndarrays of shapes (p, d), (p,)
+        The first layer before the step.
+    gradient : tuple
+        ``(neg_grad_W, neg_grad_b, loss)`` from :func:`first_layer_gradient` at ``(W, b)``.
     eta : float
         Learning rate (see :func:`learning_rate`).
     trainable : ndarray of bool of shape (p,), optional
@@ -194,24 +189,9 @@ def giant_step(
         Whether the biases take their gradient step too.
     normalize_rows : bool
         Rescale each updated row ``(w_j, b_j)`` to its norm before the step.
-    gradient : tuple, optional
-        A precomputed ``first_layer_gradient`` result at ``(W, b)`` on ``rows``.
-    targets_are_residuals : bool, default=False
-        Passed to :func:`first_layer_gradient`.
+    step, batch_size, fresh_batch :
+        Recorded in the :class:`StepRecord`.
     """
-    if gradient is None:
-        gradient = first_layer_gradient(
-            X,
-            Y,
-            sample_weight,
-            rows,
-            W,
-            b,
-            a,
-            act=act,
-            chunk=chunk,
-            targets_are_residuals=targets_are_residuals,
-        )
     grad_W, grad_b, loss = gradient
     dW = eta * grad_W
     db = eta * grad_b if update_bias else np.zeros_like(grad_b)
@@ -233,18 +213,36 @@ def giant_step(
         ratio = np.divide(before, after, out=np.ones_like(after), where=after > 0)
         W_new *= ratio[:, None]
         b_new *= ratio
-    svals = np.linalg.svd(np.column_stack([dW, db]), compute_uv=False)[:n_singular_values]
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.all(np.isfinite(dW)) and np.all(np.isfinite(db))
+        update = np.column_stack([dW, db]) if finite else np.zeros((W.shape[0], W.shape[1] + 1))
+    svals = np.linalg.svd(update, compute_uv=False)[:n_singular_values]
     record = StepRecord(
         step=step,
-        batch_size=len(rows),
+        batch_size=int(batch_size),
         learning_rate=float(eta),
         batch_loss=float(loss),
         update_singular_values=svals,
         rows_capped=capped,
-        effective_rank=effective_rank(W_new),
+        effective_rank=effective_rank(W_new) if finite else np.nan,
         fresh_batch=fresh_batch,
     )
     return W_new, b_new, record
+
+
+def readout_features(X, W, b, act, linear):
+    """Readout features of the rows ``X`` (float64, a new array): the hidden units
+    ``act(X W^T + b) / sqrt(p)``, then, with ``linear``, the inputs ``X / sqrt(d)``."""
+    p, d = W.shape
+    out = np.empty((X.shape[0], p + (d if linear else 0)))
+    hidden = out[:, :p]
+    np.matmul(X, W.T, out=hidden)
+    hidden += b
+    activation(act, hidden, out=hidden)
+    hidden *= 1.0 / np.sqrt(p)
+    if linear:
+        np.multiply(X, 1.0 / np.sqrt(d), out=out[:, p:])
+    return out
 
 
 def batch_schedule(seed, pool, batch_size, n_steps, start_step=0):

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._activations import activation
-from ._base import weighted_mean_and_scale
 from ._chunks import chunk_n_rows, row_slices
+from ._moments import moments
 
 #: Inputs are clipped to their training range widened by this fraction of its width on
 #: each side (in standardized units): a glitched reading then acts like an extreme but
@@ -169,21 +169,29 @@ class TwoLayerNetwork:
         return out
 
 
-def input_scaling(X, sample_weight, *, clip, mean=None, scale=None, previous=None):
-    """Standardization (and clipping bounds) of the training inputs.
+def input_scaling(X, sample_weight, *, clip):
+    """Standardization (and clipping bounds) of the training inputs ``X``.
+
+    Rows with zero weight count for neither the moments nor the range. See
+    :func:`scaling_from_moments`.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    total = moments(X, sample_weight, weight_scale=sample_weight.max(), cross=False)
+    return scaling_from_moments(total, clip=clip)
+
+
+def scaling_from_moments(total, *, clip, previous=None):
+    """Standardization (and clipping bounds) of the inputs from their moments.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-    sample_weight : ndarray of shape (n,)
-        Rows with zero weight count for neither the moments nor the range.
+    total : Moments
+        The weighted moments of the training inputs (:mod:`skgiant._moments`).
     clip : bool
         Whether to compute clipping bounds: the range of the weighted rows in standardized
         units, widened by :data:`CLIP_MARGIN` of its width on each side.
-    mean, scale : ndarrays of shape (d,), optional
-        A standardization to keep (a warm start); default: the weighted moments of ``X``.
-    previous : tuple of ndarrays, optional
-        Bounds ``(low, high)`` of an earlier fit to widen (a warm start).
+    previous : dict, optional
+        A warm start's ``mean``, ``scale`` (kept) and ``bounds`` ``(low, high)`` (widened).
 
     Returns
     -------
@@ -191,16 +199,18 @@ def input_scaling(X, sample_weight, *, clip, mean=None, scale=None, previous=Non
         ``input_mean``, ``input_scale``, ``input_low``, ``input_high`` (the last two
         ``None`` without clipping), as :class:`TwoLayerNetwork` takes them.
     """
-    if mean is None:
-        mean, scale = weighted_mean_and_scale(X, sample_weight)
+    if previous is None:
+        mean, scale = total.mean_and_scale()
+    else:
+        mean, scale = previous["mean"], previous["scale"]
     low = high = None
     if clip:
-        rows = np.asarray(X[sample_weight > 0], dtype=np.float64)
-        lo = (rows.min(axis=0) - mean) / scale
-        hi = (rows.max(axis=0) - mean) / scale
-        if previous is not None and previous[0] is not None:
-            old_width = (previous[1] - previous[0]) / (1.0 + 2.0 * CLIP_MARGIN)
-            old_lo = previous[0] + CLIP_MARGIN * old_width
+        lo = (total.low - mean) / scale
+        hi = (total.high - mean) / scale
+        if previous is not None and previous["bounds"][0] is not None:
+            old_low, old_high = previous["bounds"]
+            old_width = (old_high - old_low) / (1.0 + 2.0 * CLIP_MARGIN)
+            old_lo = old_low + CLIP_MARGIN * old_width
             lo, hi = np.minimum(lo, old_lo), np.maximum(hi, old_lo + old_width)
         width = hi - lo
         low, high = lo - CLIP_MARGIN * width, hi + CLIP_MARGIN * width

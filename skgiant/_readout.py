@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from ._moments import gram_kernel
 from ._ridge import (
     GramStatistics,
     TridiagonalReadout,
@@ -103,38 +104,26 @@ class Readout:
 
 
 def fit_readout(
-    features,
-    n_features,
-    Y,
-    sample_weight,
-    chunk,
-    *,
-    alpha="auto",
-    n_linear=0,
-    ratio=None,
-    loo_rows=None,
+    data, feature_map, n_features, *, alpha="auto", n_linear=0, ratio=None, loo_rows=None
 ):
-    """Ridge readout of ``Y`` on the features, penalty given or chosen.
+    """Ridge readout of the data's targets on features of its inputs: one pass.
 
     Parameters
     ----------
-    features : callable
-        ``features(rows)`` returns the float64 features (shape ``(len(rows), k)``) of the
-        rows selected by a slice or an index array.
+    data : RowData
+        The rows (:mod:`skgiant._blocks`); ``block.Y`` are the targets.
+    feature_map : callable
+        ``feature_map(X)`` returns the float64 features (shape ``(len(X), k)``) of a block
+        of inputs, as a new array.
     n_features : int
         ``k``, the number of features.
-    Y : ndarray of shape (n, m)
-    sample_weight : ndarray of shape (n,)
-    chunk : int
-        Rows per chunk for the Gram matrix.
     alpha : float or "auto"
         A fixed penalty (shared by both blocks), or ``"auto"``.
     n_linear : int
         Size of the trailing linear block (0: none).
     ratio : float, optional
         With ``alpha="auto"`` and a linear block: a fixed ratio ``alpha_linear / alpha``
-        (only ``alpha`` is chosen; cheaper than the joint choice). ``inf`` would drop the
-        linear block; use ``n_linear=0`` for that.
+        (only ``alpha`` is chosen; cheaper than the joint choice).
     loo_rows : int, optional
         At most this many rows score leave-one-out (default :data:`LOO_ROWS`).
 
@@ -143,31 +132,57 @@ def fit_readout(
     Readout
     """
     if ratio is not None and n_linear and alpha == "auto":
-        return _fixed_ratio(
-            features, n_features, Y, sample_weight, chunk, n_linear, ratio, loo_rows
-        )
-    weighted = np.flatnonzero(sample_weight > 0)
+        return _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows)
+    weighted = np.flatnonzero(data.weight > 0)
     if len(weighted) < n_features:  # the dual form: everything from the kernel matrix
-        rows = (features(weighted), Y[weighted], sample_weight[weighted])
+        sample = data.take(weighted)
+        rows = (feature_map(sample.X), sample.Y, sample.weight)
+        return readout_from_statistics(None, rows, alpha=alpha, n_linear=n_linear)
+    kernel = gram_kernel(feature_map, float(data.weight.max()))
+    width = n_features + data.n_outputs
+    if alpha != "auto":
+        (total,) = data.reduce(kernel, floats_per_row=2 * width)
+        stats = total.gram_statistics(n_features, data.weight_sum)
+        return readout_from_statistics(stats, None, alpha=alpha, n_linear=n_linear)
+    index = loo_index(data.weight, loo_rows)
+    total, sample = data.reduce(kernel, floats_per_row=2 * width, gather=index)
+    stats = total.gram_statistics(n_features, data.weight_sum)
+    rows = (feature_map(sample.X), sample.Y, sample.weight)
+    return readout_from_statistics(stats, rows, alpha=alpha, n_linear=n_linear)
+
+
+def loo_index(weight, loo_rows=None):
+    """The rows that score leave-one-out: every weighted row, or at most ``loo_rows``
+    (default :data:`LOO_ROWS`) of them drawn with a fixed seed."""
+    cap = LOO_ROWS if loo_rows is None else loo_rows
+    rows = np.flatnonzero(weight > 0)
+    if len(rows) > cap:
+        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
+    return rows
+
+
+def readout_from_statistics(stats, rows, *, alpha="auto", n_linear=0):
+    """The readout from data already read: Gram statistics and scored rows.
+
+    ``stats`` is a :class:`~skgiant._ridge.GramStatistics` (or ``None`` for the dual
+    form, where ``rows`` must hold every weighted row); ``rows`` is ``(features,
+    targets, weights)`` of the rows that score leave-one-out (unused for a fixed
+    ``alpha`` with ``stats``).
+    """
+    if stats is None:
         if alpha != "auto":
             eig = dual_eigen_readout(*rows)
             beta, intercept = solve_dual_readout(eig, float(alpha))
             return _fixed(beta, intercept, float(alpha), n_linear, eig.stats.feature_mean)
         if n_linear == 0:
             return _dual_one_penalty(rows)
-        return _two_block_by_rescaling(rows, n_features - n_linear)
-    stats = gram_statistics(features, Y, sample_weight, chunk)
+        return _two_block_by_rescaling(rows, rows[0].shape[1] - n_linear)
     if alpha != "auto":
         beta, intercept = solve_readout(stats, float(alpha))
         return _fixed(beta, intercept, float(alpha), n_linear, stats.feature_mean)
-    cap = LOO_ROWS if loo_rows is None else loo_rows
-    rows = weighted
-    if len(rows) > cap:
-        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
-    loo_rows = (features(rows), Y[rows], sample_weight[rows])
     if n_linear == 0:
-        return _one_block_schur(stats, loo_rows)
-    return _two_block_schur(stats, n_features - n_linear, loo_rows)
+        return _one_block_schur(stats, rows)
+    return _two_block_schur(stats, stats.gram.shape[0] - n_linear, rows)
 
 
 def _fixed(beta, intercept, alpha, n_linear, feature_mean):
@@ -177,17 +192,17 @@ def _fixed(beta, intercept, alpha, n_linear, feature_mean):
     )
 
 
-def _fixed_ratio(features, n_features, Y, sample_weight, chunk, n_linear, ratio, loo_rows):
+def _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows):
     """The one-penalty readout on features whose linear block is scaled by
     ``1 / sqrt(ratio)``: the two-penalty problem with ``alpha_linear = ratio * alpha``."""
     p, s = n_features - n_linear, 1.0 / np.sqrt(ratio)
 
-    def scaled(rows):
-        phi = features(rows)
+    def scaled(X):
+        phi = feature_map(X)
         phi[:, p:] *= s
         return phi
 
-    fit = fit_readout(scaled, n_features, Y, sample_weight, chunk, loo_rows=loo_rows)
+    fit = fit_readout(data, scaled, n_features, loo_rows=loo_rows)
     fit.beta[p:] *= s
     fit.feature_mean[p:] /= s
     fit.alpha_linear = ratio * fit.alpha

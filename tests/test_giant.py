@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from skgiant._blocks import RowData
 from skgiant._giant import (
     batch_schedule,
     first_layer_gradient,
@@ -35,7 +36,11 @@ def _loss(X, Y, w, rows, W, b, a, act):
 def test_gradient_matches_finite_differences(act, chunk):
     X, Y, w, W, b, a = _setup(act)
     rows = np.arange(5, 37)
-    gW, gb, loss = first_layer_gradient(X, Y, w, rows, W, b, a, act=act, chunk=chunk)
+    batch = np.zeros(len(X), dtype=bool)
+    batch[rows] = True
+    data = RowData(X, Y, w, chunk=chunk)
+    gW, gb, loss = first_layer_gradient(data, W, b, a, act=act, batch=batch)
+    assert data.passes == 1
     assert loss == pytest.approx(_loss(X, Y, w, rows, W, b, a, act), rel=1e-12)
 
     def numeric(param, f):
@@ -70,23 +75,9 @@ def test_learning_rate_conventions():
 
 def test_giant_step_applies_cap_mask_and_records_spike():
     X, Y, w, W, b, a = _setup("relu", n=200, d=8, p=10, m=1)
-    rows = np.arange(200)
-    grad = first_layer_gradient(X, Y, w, rows, W, b, a, act="relu", chunk=50)
+    grad = first_layer_gradient(RowData(X, Y, w, chunk=50), W, b, a, act="relu")
     trainable = np.arange(10) % 2 == 0
-    W1, b1, rec = giant_step(
-        X,
-        Y,
-        w,
-        rows,
-        W,
-        b,
-        a,
-        eta=500.0,
-        act="relu",
-        chunk=50,
-        trainable=trainable,
-        max_row_move=10.0,
-    )
+    W1, b1, rec = giant_step(W, b, grad, eta=500.0, trainable=trainable, max_row_move=10.0)
     move = np.sqrt(((W1 - W) ** 2).sum(axis=1) + (b1 - b) ** 2)
     assert np.all(move[~trainable] == 0)
     assert np.all(move <= 10.0 + 1e-12)
@@ -106,9 +97,8 @@ def test_giant_step_applies_cap_mask_and_records_spike():
 
 def test_normalize_rows_keeps_row_norms():
     X, Y, w, W, b, a = _setup("relu", n=100, d=6, p=8, m=1)
-    W1, b1, _ = giant_step(
-        X, Y, w, np.arange(100), W, b, a, eta=50.0, act="relu", chunk=30, normalize_rows=True
-    )
+    grad = first_layer_gradient(RowData(X, Y, w, chunk=30), W, b, a, act="relu")
+    W1, b1, _ = giant_step(W, b, grad, eta=50.0, normalize_rows=True)
     assert_allclose(np.sqrt((W1**2).sum(1) + b1**2), np.sqrt((W**2).sum(1) + b**2))
     assert not np.allclose(W1, W)
 

@@ -61,7 +61,6 @@ def run(d, p, exponents, seeds, n_test):
                 alpha=1.0 / n,
                 bias_scale=0.0,
                 linear_readout=True,
-                symmetric_init=True,
                 random_state=seed,
             )
             models = {
@@ -90,7 +89,7 @@ def main(argv=None):
         args,
         f"d={d}, p={p}, n_steps=1, step_size=10 sqrt(d/p)={10 * np.sqrt(d / p):.3g} "
         "(eta = 10 sqrt(n p)), alpha=1/n (lambda = 1), bias_scale=0, linear_readout=True, "
-        f"symmetric_init=True, {n_test} test rows",
+        f"symmetric initialization, {n_test} test rows",
     )
     with one_thread():
         sizes, res = run(d, p, exponents, args.seeds, n_test)
