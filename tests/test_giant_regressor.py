@@ -405,7 +405,7 @@ def test_refit_second_layer_follows_the_ridge_readout_of_the_previous_step():
     c, alpha, p = 0.7, 1e-2, 16
     params = dict(n_hidden=p, step_size=c, alpha=alpha, remove_linear=False, random_state=0)
     init = GiantStepRegressor(n_steps=0, **params).fit(X_raw, y)
-    W, b, a = init.network_.weights, init.network_.bias, init.second_layer_
+    W, b, a = init.network_.weights, init.network_.bias, init.initial_signs_
     Yt = ((y - y.mean()) / y.std())[:, None]
     W, b = _manual_step(X, Yt - np.maximum(X @ W.T + b, 0) @ a / np.sqrt(p), W, b, a, c)
     phi = np.hstack([np.maximum(X @ W.T + b, 0) / np.sqrt(p), X / np.sqrt(X.shape[1])])
