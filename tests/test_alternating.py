@@ -1,5 +1,7 @@
 """Tests of the pure alternating least-squares solver against independent computations."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -333,3 +335,237 @@ def test_auto_alpha_minimizes_dense_generalized_cross_validation():
     ref = Ridge(alpha=alpha * n).fit(phi, problem.data.Y[:, 0])
     assert_allclose(beta[:, 0], ref.coef_, rtol=1e-7, atol=1e-10)
     assert_allclose(b0, ref.intercept_, rtol=1e-7)
+
+
+# ----------------------------------------------------------------------------------------
+# Passes over the rows
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["dense", "cg"])
+def test_passes_per_accepted_iteration(solver):
+    # normal equations (1, fused), CG iterations (k), the step's evaluation with the
+    # readout statistics (1), the evaluation after the readout (1); as in the docstring
+    problem = _problem(n=300, d=3, weights=False)
+    passes = []
+    config = alt.AlternatingConfig(
+        n_hidden=6, max_iter=4, alpha=1e-3, step_fraction=1.0, tol=0.0, solver=solver,
+        max_inner_iter=7, inner_tol=1e-15, revive_dead_units=False,
+    )  # fmt: skip
+    res = alt.fit_alternating(
+        problem, config, callback=lambda record, state: passes.append(problem.passes)
+    )
+    assert passes[0] == 2  # initialization: readout statistics, evaluation
+    for record, before, after in zip(res.history[1:], passes[:-1], passes[1:], strict=True):
+        assert record.accepted and record.method == ("cg" if solver == "cg" else "cholesky")
+        assert after - before == 3 + (record.inner_iter if solver == "cg" else 0)
+    if solver == "cg":
+        assert all(record.inner_iter == 7 for record in res.history[1:])
+
+
+# ----------------------------------------------------------------------------------------
+# The decisions of the phases, against independent computations
+# ----------------------------------------------------------------------------------------
+
+
+def _true_loss(problem, W, beta, b0, alpha):
+    """J from its definition, on the rows read directly."""
+    f = alt.hidden_features(_X1(problem), W, problem.slope) @ beta + b0
+    w = problem.weight
+    mse = w @ np.sum((problem.data.Y - f) ** 2, axis=1) / w.sum()
+    return mse + alpha * (np.sum(W**2) + np.sum(beta**2))
+
+
+def _mean_normal_diagonal(problem, W, beta):
+    """Mean of the diagonal of M = Z^T D Z / S at the pattern of W (explicit design)."""
+    active = _X1(problem) @ W.T > 0
+    Z = _explicit_design(problem, active, beta)
+    w = problem.weight / problem.weight.sum()
+    return np.mean(sum((Z[k] ** 2).T @ w for k in range(Z.shape[0])))
+
+
+def test_damping_shrinks_after_acceptance_and_grows_after_rejection():
+    problem = _oscillating_problem()
+    states = []
+    config = alt.AlternatingConfig(
+        n_hidden=16, max_iter=12, alpha=1e-3 / 150, tol=0.0, init_scale="standard",
+        solver="dense",
+    )  # fmt: skip
+    res = alt.fit_alternating(
+        problem, config, callback=lambda r, s: states.append(tuple(a.copy() for a in s))
+    )
+    # damping relative to the scale of the normal matrix at each iteration's start
+    relative = [
+        record.damping / _mean_normal_diagonal(problem, *states[k][:2])
+        for k, record in enumerate(res.history[1:])
+    ]
+    accepted = [record.accepted for record in res.history[1:]]
+    assert any(accepted) and not all(accepted), "needs both outcomes"
+    for k in range(len(relative) - 1):
+        factor = 1 / 3 if accepted[k] else 10.0
+        assert_allclose(relative[k + 1], relative[k] * factor, rtol=1e-9)
+        # a rejected step leaves the network as it was
+        if not accepted[k]:
+            for a, b in zip(states[k + 1], states[k], strict=True):
+                assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_step_is_accepted_only_on_a_real_decrease_of_the_true_loss(adaptive):
+    problem = _problem(n=100, d=3, seed=5)
+    alpha = 1e-3
+    config = alt.AlternatingConfig(
+        n_hidden=5, alpha=alpha, step_fraction="auto" if adaptive else 0.5, solver="dense"
+    )
+    state, _ = alt.initialize(problem, config, np.random.default_rng(0))
+    before = _true_loss(problem, state.W, state.beta, state.b0, alpha)
+    exact = alt.solve_hidden(problem, state.current.active, state.W, state.beta, state.b0, alpha)
+    rng = np.random.default_rng(1)
+    gauss_newton = exact.W - state.W
+    directions = [gauss_newton, 0.1 * gauss_newton, np.zeros_like(state.W)]
+    directions += [scale * rng.normal(size=state.W.shape) for scale in (0.01, 0.05, 0.3, 3.0)] * 3
+    outcomes = set()
+    for direction in directions:
+        solve = alt.HiddenSolve(state.W + direction, "cholesky", np.nan, 0, 0.0)
+        step = alt.line_search(problem, config, state, alt.HiddenStep(solve, 0.0))
+        fractions = (1.0, 0.5, 0.25) if adaptive else (0.5,)
+        losses = [
+            _true_loss(problem, state.W + t * direction, state.beta, state.b0, alpha)
+            for t in fractions
+        ]
+        if adaptive:  # the first fraction with a strict decrease, or none
+            expected = next((t for t, v in zip(fractions, losses, strict=True) if v < before), 0.0)
+        else:  # a fixed fraction is always taken
+            expected = 0.5
+        assert step.step == expected and step.accepted == (expected > 0)
+        if step.accepted:
+            assert_allclose(step.trial.loss, losses[fractions.index(expected)], rtol=1e-12)
+        outcomes.add(expected)
+    if adaptive:
+        assert {1.0, 0.0} <= outcomes and outcomes & {0.5, 0.25}, outcomes
+
+
+def _state_with_dead_units(problem, alpha):
+    """An initialized state whose units 0 and 1 are never active."""
+    config = alt.AlternatingConfig(n_hidden=5, alpha=alpha, rebalance=False, solver="dense")
+    W = np.random.default_rng(2).normal(size=(5, problem.n_inputs))
+    W[:2, :-1], W[:2, -1] = 0.0, -5.0
+    state, _ = alt.initialize(problem, config, np.random.default_rng(0), W_init=W)
+    return state, config
+
+
+@pytest.mark.parametrize("scale", [0.5, 30.0])
+def test_revival_is_kept_only_if_the_loss_does_not_rise(scale, monkeypatch):
+    problem = _problem(n=120, d=2, seed=6)
+    alpha = 0.05
+    state, config = _state_with_dead_units(problem, alpha)
+    before = _true_loss(problem, state.W, state.beta, state.b0, alpha)
+    drawn = scale * np.random.default_rng(3).normal(size=(2, problem.n_inputs))
+    monkeypatch.setattr(alt, "init_weights", lambda rng, p, d, init_scale: drawn[:p].copy())
+    # the candidate's loss: its ridge readout (scikit-learn) and J from the definition
+    W_new = state.W.copy()
+    W_new[:2] = drawn
+    phi = alt.hidden_features(_X1(problem), W_new, problem.slope)
+    ridge = Ridge(alpha=alpha * problem.weight.sum())
+    ridge.fit(phi, problem.data.Y, sample_weight=problem.weight)
+    coef = np.reshape(ridge.coef_, (-1, W_new.shape[0])).T
+    candidate = _true_loss(problem, W_new, coef, np.reshape(ridge.intercept_, -1), alpha)
+    W_old = state.W.copy()
+    revived = alt.revive_dead_units(problem, config, state, np.random.default_rng(0))
+    if candidate <= before:
+        assert revived == 2
+        assert_array_equal(state.W, W_new)
+        assert_allclose(state.current.loss, candidate, rtol=1e-8)
+    else:
+        assert revived == 0
+        assert_array_equal(state.W, W_old)
+        assert_allclose(state.current.loss, before, rtol=1e-12)
+    # the two scales exercise the two outcomes
+    assert (candidate <= before) == (scale == 0.5)
+
+
+def _fit_with_iterates(problem, config, **kwargs):
+    states = []
+    res = alt.fit_alternating(
+        problem, config, callback=lambda r, s: states.append(tuple(a.copy() for a in s)), **kwargs
+    )
+    return res, states
+
+
+def test_tol_stops_at_the_first_small_relative_decrease():
+    problem = _problem(n=150, d=3, seed=7)
+    alpha = 1e-3
+    config = alt.AlternatingConfig(n_hidden=6, max_iter=15, alpha=alpha, tol=0.0, solver="dense")
+    res, states = _fit_with_iterates(problem, config)
+    losses = np.array([_true_loss(problem, *s, alpha) for s in states])
+    accepted = [k for k, record in enumerate(res.history) if k and record.accepted]
+    decrease = np.abs(np.diff(losses)) / np.abs(losses[:-1])  # decrease[k - 1]: iteration k
+    # a tol just above the decrease of an accepted iteration k that decreased less than
+    # every accepted iteration before it (the test applies to accepted iterations only)
+    k = next(
+        k for i, k in enumerate(accepted)
+        if i >= 2 and decrease[k - 1] < min(decrease[j - 1] for j in accepted[:i])
+    )  # fmt: skip
+    tol = decrease[k - 1] * (1 + 1e-6)
+    res = alt.fit_alternating(problem, replace(config, tol=tol))
+    assert res.stop_reason == "tol" and res.converged and res.n_iter == k
+
+
+def test_pattern_stop_when_a_full_step_flips_no_activation():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 2))
+    y = np.maximum(X[:, 0] - 0.3, 0) - np.maximum(-X[:, 1], 0) + 0.01 * rng.normal(size=200)
+    problem = alt.Problem.from_arrays(X, y, np.ones(200))
+    config = alt.AlternatingConfig(
+        n_hidden=3, max_iter=30, alpha=1e-6, step_fraction=1.0, tol=0.0, rebalance=False,
+        revive_dead_units=False,
+    )  # fmt: skip
+    res, states = _fit_with_iterates(problem, config, rng=np.random.default_rng(5))
+    patterns = [_X1(problem) @ s[0].T > 0 for s in states]
+    expected = next(
+        k for k in range(1, len(patterns)) if np.array_equal(patterns[k], patterns[k - 1])
+    )
+    assert res.stop_reason == "pattern" and res.n_iter == expected > 1
+
+
+@pytest.mark.parametrize("max_rejections", [2, 4])
+def test_no_decrease_stops_after_max_rejections(max_rejections, monkeypatch):
+    problem = _problem(n=80, d=3, seed=8)
+    config = alt.AlternatingConfig(n_hidden=4, alpha=1e-3, tol=0.0, max_rejections=max_rejections)
+
+    def uphill(problem, active, W, beta, b0, alpha, mu=0.0, **kwargs):  # a step that cannot help
+        return alt.HiddenSolve(W + 50.0, "cholesky", np.nan, 0, 0.0)
+
+    monkeypatch.setattr(alt, "solve_hidden", uphill)
+    res, states = _fit_with_iterates(problem, config)
+    for t in (1.0, 0.5, 0.25):  # every fraction of the step raises J
+        assert _true_loss(problem, states[0][0] + t * 50.0, *states[0][1:], 1e-3) > _true_loss(
+            problem, *states[0], 1e-3
+        )
+    assert res.stop_reason == "no_decrease" and res.n_iter == max_rejections
+    assert not any(record.accepted for record in res.history[1:])
+    assert_array_equal(res.W, states[0][0])
+
+
+def test_validation_stops_after_n_iter_no_change_and_returns_the_best_iterate():
+    problem = _problem(n=160, d=3, seed=9)
+    validation = _problem(n=60, d=3, seed=10)
+    config = alt.AlternatingConfig(
+        n_hidden=12, max_iter=40, alpha=1e-6, tol=1e-3, n_iter_no_change=2, solver="dense"
+    )
+    res, states = _fit_with_iterates(problem, config, validation=validation)
+    # validation errors of every iterate, from the definition
+    errors = [_true_loss(validation, *s, 0.0) for s in states]
+    best, since, expected = 0, 0, None
+    for k in range(1, len(errors)):
+        if errors[k] < errors[best] * (1 - config.tol):
+            best, since = k, 0
+        else:
+            since += 1
+            if since >= config.n_iter_no_change:
+                expected = k
+                break
+    assert expected is not None, "the validation error should stall on this problem"
+    assert res.stop_reason == "validation" and res.n_iter == expected
+    assert res.best_iter == best
+    assert_array_equal(res.W, states[best][0])
