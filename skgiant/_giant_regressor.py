@@ -4,33 +4,9 @@ The estimator validates, builds the solver configuration and reads the rows once
 their moments; the algorithm itself is :func:`skgiant._giant_solver.fit_giant_steps`.
 """
 
-import warnings
-from functools import partial
-from numbers import Integral, Real
-
-import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-
-from ._activations import ACTIVATIONS
-from ._base import FitProgress, TwoLayerRegressorBase, validate_fit_data, warn_dead_units
-from ._blocks import RowData
-from ._chunks import chunk_n_rows
-from ._compat import Interval, StrOptions, _fit_context
-from ._giant import LEARNING_RATE_SCALINGS, init_first_layer
-from ._giant_solver import (
-    SOLVER_OPTIONS,
-    FirstLayer,
-    GiantStepConfig,
-    Monitor,
-    first_pass,
-    fit_giant_steps,
-    linear_fit,
-    linear_fit_rows,
-    selection_sample_rows,
-)
-from ._memory import require_memory
-from ._network import TwoLayerNetwork, scaling_from_moments
+from ._base import TwoLayerRegressorBase, validate_fit_data
+from ._compat import _fit_context
+from ._giant_base import GiantStepBase
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
 #: symmetric initialization, frozen random second layer. Tests and the paper scripts
@@ -43,13 +19,8 @@ THEORY_PARAMS = dict(
     solver_options=dict(symmetric_init=True),
 )
 
-#: Row chunks beyond this size only cost memory traffic (``working_memory`` can lower it
-#: further): at width 1024, 1024-row chunks make the Gram pass about 15% faster than one
-#: 8000-row block.
-_MAX_CHUNK = 1024
 
-
-class GiantStepRegressor(TwoLayerRegressorBase):
+class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
     """Two-layer network trained by a few giant gradient steps and a ridge readout.
 
     The network is ``f(x) = sum_j beta_j act(<w_j, x> + b_j) / sqrt(p) + <theta, x> / sqrt(d)
@@ -99,8 +70,9 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         ``n_batch`` is of order ``d``; the move along the gradient's signal direction
         grows like ``c * sqrt(n_batch / d)``. ``"auto"`` picks ``c`` in
         ``step_size_grid``, and the number of steps up to ``n_steps``, by the error on
-        held-out rows of the readout fitted on the others, on a reduced copy of the problem (at most 2000 rows and 128 units; ``c``
-        transfers across widths in this convention). The chosen ``c`` is then carried to
+        held-out rows of the readout fitted on the others, on a reduced copy of the
+        problem (at most 2000 rows and 128 units; ``c`` transfers across widths in this
+        convention). The chosen ``c`` is then carried to
         the full batch so that the rows move as far as they did in the selection:
         ``step_size_ = c * sqrt(selection batch / full batch)`` (batches measured by
         their weight). Reusing ``c`` itself would move the rows ``sqrt(k)`` times further
@@ -277,25 +249,6 @@ class GiantStepRegressor(TwoLayerRegressorBase):
     True
     """
 
-    _parameter_constraints = {
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "n_steps": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "step_size": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "step_size_grid": ["array-like"],
-        "bias_scale": [Interval(Real, 0, 1e6, closed="both")],
-        "remove_linear": ["boolean"],
-        "linear_readout": ["boolean"],
-        "second_layer": [StrOptions({"refit", "frozen"})],
-        "clip_inputs": ["boolean"],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
-        "solver_options": [dict, None],
-    }
-
     def __init__(
         self,
         n_hidden=1024,
@@ -359,217 +312,6 @@ class GiantStepRegressor(TwoLayerRegressorBase):
         """
         continuing = self.warm_start and hasattr(self, "network_")
         X, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)
-        config = self._config(continuing)
-        self._check_problem(X.shape[0], X.shape[1], Y.shape[1], continuing)
-        rng = check_random_state(self.random_state)
-        start = self._first_layer(rng, X.shape[1], Y.shape[1], config, continuing)
-        select = config.step_size is None and config.n_steps > 0
-        chunk = min(chunk_n_rows(X.shape[0], 3 * self.n_hidden + 2 * X.shape[1]), _MAX_CHUNK)
-        raw = RowData(X, Y, sw, chunk=chunk)
-        sample_rows = selection_sample_rows(rng, X.shape[0], config) if select else None
-        data, scaling, linear, sample, informative = self._first_pass(
-            raw, config, sample_rows, continuing
-        )
         self._y_was_1d = y_was_1d  # callbacks may predict during the fit
-        progress = FitProgress(self, X, Y.ravel() if y_was_1d else Y, sw, config.n_steps + 1)
-        to_network = partial(self._build_network, d=X.shape[1], scaling=scaling)
-        result = fit_giant_steps(
-            data, config, start, linear=linear, sample=sample,
-            monitor=_Progress(progress, to_network), verbose=self.verbose,
-        )  # fmt: skip
-        for note in result.warnings:
-            warnings.warn(note, ConvergenceWarning, stacklevel=2)
-        self.batch_size_ = config.resolve_batch_size(X.shape[0])
-        self._set_fitted(result, start, continuing)
-        self.network_ = to_network(result.W, result.b, result.readout)
-        if self.activation == "relu" and informative:
-            # a ReLU unit is dead when its weighted mean activation is exactly zero
-            dead = int(np.count_nonzero(result.readout.feature_mean[: self.n_hidden] <= 0))
-            warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
-        progress.close()
+        self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, continuing)
         return self
-
-    def _config(self, continuing):
-        """The solver configuration from the parameters (and the first fit, to continue)."""
-        options = dict(self.solver_options or {})
-        unknown = set(options) - set(SOLVER_OPTIONS)
-        if unknown:
-            raise ValueError(
-                f"Unknown solver_options {sorted(unknown)}; valid keys are {list(SOLVER_OPTIONS)}."
-            )
-        _check_solver_options(options)
-        grid = np.asarray(self.step_size_grid, dtype=float).ravel()
-        if self.step_size == "auto" and (grid.size == 0 or np.any(~np.isfinite(grid) | (grid < 0))):
-            raise ValueError(
-                "step_size_grid must be a non-empty sequence of finite non-negative numbers; "
-                f"got {self.step_size_grid!r}."
-            )
-        step_size = None if self.step_size == "auto" else float(self.step_size)
-        if continuing and step_size is None:
-            # a number given now wins; "auto" keeps the step size chosen by the first fit
-            step_size = self.step_size_
-        return GiantStepConfig(
-            n_steps=self.n_steps,
-            step_size=step_size,
-            step_size_grid=tuple(grid),
-            batch_size=None if self.batch_size == "auto" else self.batch_size,
-            alpha=self.alpha,
-            activation=self.activation,
-            remove_linear=self.remove_linear,
-            linear_readout=self.linear_readout,
-            second_layer=self.second_layer,
-            **options,
-        )
-
-    def _check_problem(self, n, d, m, continuing):
-        if continuing and m != self.initial_signs_.shape[1]:
-            raise ValueError(
-                f"warm_start: y has {m} outputs but the fitted model has {self.initial_signs_.shape[1]}."
-            )
-        n_readout = self.n_hidden + (d if self.linear_readout else 0)
-        require_memory(
-            8 * (3 * n_readout**2 + 3 * min(n, n_readout) * n_readout),
-            f"The readout of n_hidden={self.n_hidden} units (a {n_readout} x {n_readout} "
-            "Gram matrix and its eigenvectors)",
-            "Lower n_hidden.",
-        )
-
-    def _first_layer(self, rng, d, m, config, continuing):
-        """The initial first layer (or the fitted one, to continue)."""
-        if continuing:
-            net = self.network_
-            return FirstLayer(
-                net.weights.copy(), net.bias.copy(), self.initial_signs_, self._trainable,
-                self._batch_seed, self.n_iter_,
-            )  # fmt: skip
-        W, b, a = init_first_layer(
-            rng, d, self.n_hidden, m, bias_scale=self.bias_scale, symmetric=config.symmetric_init
-        )
-        seed = int(rng.randint(2**31 - 1))
-        trainable = trainable_units(rng, self.n_hidden, config)
-        return FirstLayer(W, b, a, trainable, seed)
-
-    def _first_pass(self, raw, config, sample_rows, continuing):
-        """Read the rows once: standardization, clipping range, the linear fit of the
-        labels and the selection sample. Returns ``(data, scaling, linear, sample,
-        informative)`` with ``data`` the standardized rows."""
-        d = raw.n_features
-        linear_rows = linear_fit_rows(raw.weight, d) if self.remove_linear else None
-        wanted = [r for r in (sample_rows, linear_rows) if r is not None]
-        gather = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, dtype=int)
-        first = first_pass(raw, gather, cross=self.remove_linear)
-        x_moments = first.moments.columns(slice(0, d))
-        y_moments = first.moments.columns(slice(d, None))
-        previous = None
-        if continuing:
-            net = self.network_
-            previous = dict(mean=net.input_mean, scale=net.input_scale,
-                            bounds=(net.input_low, net.input_high))  # fmt: skip
-        scaling = scaling_from_moments(x_moments, clip=self.clip_inputs, previous=previous)
-        y_mean, y_scale = y_moments.mean_and_scale()
-        scaling.update(y_mean=y_mean, y_scale=y_scale)
-        shift = np.r_[scaling["input_mean"], y_mean]
-        scale = np.r_[scaling["input_scale"], y_scale]
-        standardize = (scaling["input_mean"], scaling["input_scale"], y_mean, y_scale)
-        linear = None
-        if self.remove_linear:
-            rows = first.subset(linear_rows, *standardize)
-            weighted = np.count_nonzero(raw.weight > 0)
-            stats = None if weighted < d else first.moments.gram_statistics(
-                d, raw.weight_sum, shift=shift, scale=scale
-            )  # fmt: skip
-            linear = linear_fit(stats, (rows.X, rows.Y, rows.weight))
-        sample = None if sample_rows is None else first.subset(sample_rows, *standardize)
-        informative = bool(np.any(x_moments.low < x_moments.high)) and bool(
-            np.any(y_moments.low < y_moments.high)
-        )  # else the mean is the exact fit
-        return raw.standardized(*standardize), scaling, linear, sample, informative
-
-    def _set_fitted(self, result, start, continuing):
-        readout = result.readout
-        self.step_size_ = result.step_size
-        self.selected_step_ = result.selected
-        self.selection_scores_ = result.selection_scores
-        self.step_size_scores_ = {}
-        for (c, _), score in result.selection_scores.items():
-            self.step_size_scores_[c] = min(score, self.step_size_scores_.get(c, np.inf))
-        self.alpha_ = float(readout.alpha)
-        self.alpha_linear_ = readout.alpha_linear
-        self.alpha_grid_ = readout.alpha_grid
-        self.cv_mse_ = readout.cv_curve
-        self.alpha_criterion_ = readout.criterion
-        self.initial_signs_ = start.a
-        self._batch_seed = start.seed
-        self._trainable = start.trainable
-        self.history_ = (self.history_ if continuing else []) + result.history
-        self.n_iter_ = start.start_step + len(result.history)
-        self.loss_curve_ = np.array([r.batch_loss for r in self.history_])
-
-    def _build_network(self, W, b, result, *, d, scaling):
-        p = W.shape[0]
-        y_mean, y_scale = scaling["y_mean"], scaling["y_scale"]
-        beta = result.beta * y_scale
-        return TwoLayerNetwork(
-            weights=W,
-            bias=b,
-            activation=self.activation,
-            negative_slope=0.0,
-            feature_scale=1.0 / np.sqrt(p),
-            coef=beta[:p],
-            intercept=result.intercept * y_scale + y_mean,
-            linear_coef=beta[p:] / np.sqrt(d) if self.linear_readout else None,
-            **{k: v for k, v in scaling.items() if k.startswith("input_")},
-        )
-
-
-class _Progress(Monitor):
-    """The solver's monitor reporting to scikit-learn callbacks (:class:`FitProgress`)."""
-
-    def __init__(self, progress, to_network):
-        self.progress, self.to_network = progress, to_network
-
-    def begin(self, name):
-        self.progress.begin(name)
-
-    def end(self, model):
-        return self.progress.end(lambda: self.to_network(*model()))
-
-
-_OPTION_CHECKS = {
-    "learning_rate_scaling": lambda v: v in LEARNING_RATE_SCALINGS,
-    "symmetric_init": lambda v: isinstance(v, bool | np.bool_),
-    "random_fraction": lambda v: isinstance(v, Real) and 0 <= v <= 1,
-    "max_row_move": lambda v: v is None or (isinstance(v, Real) and v > 0),
-    "normalize_rows": lambda v: isinstance(v, bool | np.bool_),
-    "selection_fraction": lambda v: isinstance(v, Real) and 0 < v < 1,
-    "selection_rows": lambda v: isinstance(v, Integral) and v >= 1,
-    "selection_max_folds": lambda v: isinstance(v, Integral) and v >= 1,
-    "selection_max_rows": lambda v: isinstance(v, Integral) and v >= 2,
-    "selection_max_width": lambda v: isinstance(v, Integral) and v >= 2,
-    "selection_loo_rows": lambda v: isinstance(v, Integral) and v >= 2,
-    "divergence_factor": lambda v: isinstance(v, Real) and v > 1,
-}
-
-
-def _check_solver_options(options):
-    for key, value in options.items():
-        if not _OPTION_CHECKS[key](value):
-            default = getattr(GiantStepConfig, key)
-            raise ValueError(
-                f"solver_options[{key!r}]={value!r} is not valid (default: {default!r}); "
-                "see GiantStepRegressor's solver_options for the ranges."
-            )
-
-
-def trainable_units(rng, p, config):
-    """Boolean mask of units that take the steps (pairs stay together), or None."""
-    n_frozen = int(round(config.random_fraction * p))
-    if n_frozen == 0:
-        return None
-    half = p // 2 if config.symmetric_init else p
-    frozen_pairs = rng.permutation(half)[: max(1, n_frozen * half // p)]
-    mask = np.ones(p, dtype=bool)
-    mask[frozen_pairs] = False
-    if config.symmetric_init:
-        mask[frozen_pairs + half] = False
-    return mask

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.linear_model import Ridge
 
-import skgiant._giant_regressor as giant_regressor
+import skgiant._giant_base as giant_base
 from skgiant import GiantStepRegressor
 from skgiant._blocks import RowData
 from skgiant._giant import init_first_layer
@@ -32,7 +32,7 @@ def counted(monkeypatch):
             super().__init__(*args, **kwargs)
             created.append(self)
 
-    monkeypatch.setattr(giant_regressor, "RowData", Counting)
+    monkeypatch.setattr(giant_base, "RowData", Counting)
     return created
 
 
