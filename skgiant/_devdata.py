@@ -274,7 +274,7 @@ def _features_frame(df, target):
 
 
 def _wa_churn():
-    # telco customers -> churned ("Yes") or not; 11 text columns stay text (one-hot in the
+    # telco customers -> churned ("Yes") or not; 10 text columns stay text (one-hot in the
     # pipeline), total_charges is missing for the 11 customers of tenure 0 (kept as NaN)
     return _features_frame(_rdataset("modeldata", "wa_churn"), "churn")
 
@@ -287,7 +287,7 @@ def _caravan():
 
 
 def _credit_data():
-    # credit applicants -> Status "good" or "bad"; 5 text columns (Home, Marital, Records,
+    # credit applicants -> Status "good" or "bad"; 4 text columns (Home, Marital, Records,
     # Job) and missing values in Home, Marital, Job, Income, Assets, Debt (kept as NaN)
     return _features_frame(_rdataset("modeldata", "credit_data"), "Status")
 
