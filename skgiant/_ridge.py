@@ -222,6 +222,18 @@ class EigenReadout:
         """``(gram + alpha I)^-1`` applied to the rotated ``v`` (minimum-norm)."""
         return v * self.inverse(alpha)[:, None]
 
+    def coef(self, alpha):
+        """Coefficients ``beta`` of the readout for the penalty ``alpha``."""
+        return self.eigenvectors @ (self.projected_cross * self.inverse(alpha)[:, None])
+
+    def residual_variance(self, alphas):
+        """``RSS / S`` (mean over outputs) and the inverse spectrum, for each penalty."""
+        lam = self.eigenvalues[:, None]
+        inv = self.inverse_spectrum(alphas)  # (p, L)
+        c2 = (self.projected_cross**2).sum(axis=1) / self.projected_cross.shape[1]
+        # RSS / S = var(y) - 2 c^2 / (lam + alpha) + lam c^2 / (lam + alpha)^2, summed
+        return self.stats.target_variance.mean() - c2 @ (2.0 * inv - lam * inv * inv), inv
+
 
 def _noise_floor(feature_mean):
     """See :attr:`EigenReadout.noise_floor`."""
@@ -375,6 +387,27 @@ class TridiagonalReadout:
         _, _, x, info = lapack.dptsv(self.diagonal + alpha, self.off_diagonal, v)
         return x if info == 0 else None
 
+    def coef(self, alpha):
+        """Coefficients ``beta`` of the readout for the penalty ``alpha``."""
+        return self.apply_q(self.solve(alpha))
+
+    def residual_variance(self, alphas):
+        """``RSS / S`` (mean over outputs) and the inverse spectrum, for each penalty:
+        ``var(y) - x.T c - alpha ||x||**2`` with ``x = (T + alpha I)^-1 c``, ``c = Q.T
+        cross`` (the minimum of the penalized objective, less the penalty); ``inf`` where
+        the tridiagonal solve fails."""
+        alphas = np.asarray(alphas, dtype=float)
+        n_outputs = self.projected_cross.shape[1]
+        explained = np.full(alphas.shape, np.inf)
+        for k, alpha in enumerate(alphas):
+            x = self.solve(alpha)
+            if x is not None:
+                explained[k] = (
+                    np.sum(x * self.projected_cross) + alpha * np.sum(x * x)
+                ) / n_outputs
+        inv = 1.0 / (self.eigenvalues[:, None] + alphas[None, :])
+        return self.stats.target_variance.mean() - explained, inv
+
     def diagonalized(self):
         """The same problem in the eigenbasis of ``T`` (``T = Z diag(lam) Z.T``, by the
         MRRR algorithm in ``O(p**2)``): every penalty is then an elementwise product."""
@@ -470,11 +503,7 @@ def ridge_coef(eig, alpha):
 
     ``eig`` is an :class:`EigenReadout` or a :class:`TridiagonalReadout`.
     """
-    if isinstance(eig, TridiagonalReadout):
-        beta = eig.apply_q(eig.solve(alpha))
-    else:
-        inv = eig.inverse_spectrum([alpha])[:, 0]
-        beta = eig.eigenvectors @ (eig.projected_cross * inv[:, None])
+    beta = eig.coef(alpha)
     intercept = eig.stats.target_mean - eig.stats.feature_mean @ beta
     return beta, intercept
 
@@ -560,21 +589,8 @@ def gcv_mse(eig, alphas):
     """
     stats = eig.stats
     alphas = np.asarray(alphas, dtype=float)
+    rss, inv = eig.residual_variance(alphas)
     lam = eig.eigenvalues[:, None]
-    n_outputs = eig.projected_cross.shape[1]
-    if isinstance(eig, TridiagonalReadout):
-        inv = 1.0 / (lam + alphas[None, :])
-        explained = np.full(alphas.shape, np.inf)
-        for k, alpha in enumerate(alphas):
-            x = eig.solve(alpha)
-            if x is not None:
-                explained[k] = (np.sum(x * eig.projected_cross) + alpha * np.sum(x * x)) / n_outputs
-        rss = stats.target_variance.mean() - explained
-    else:
-        inv = eig.inverse_spectrum(alphas)  # (p, L)
-        c2 = (eig.projected_cross**2).sum(axis=1) / n_outputs  # (p,)
-        # RSS / S = var(y) - 2 c^2 / (lam + alpha) + lam c^2 / (lam + alpha)^2, summed
-        rss = stats.target_variance.mean() - c2 @ (2.0 * inv - lam * inv * inv)
     rss = np.where(np.isfinite(rss), np.maximum(rss, 0.0), np.inf)
     df = 1.0 + (lam * inv).sum(axis=0)
     denom = np.maximum(1.0 - df / stats.weight_sum, np.sqrt(np.finfo(float).eps))
