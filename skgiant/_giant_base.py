@@ -81,6 +81,7 @@ class GiantStepBase:
         result = fit_giant_steps(
             data, config, start, linear=linear, sample=sample,
             monitor=_Progress(progress, to_network), verbose=self.verbose,
+            final_readout=self._final_readout(config),
         )  # fmt: skip
         for note in result.warnings:
             warnings.warn(note, ConvergenceWarning, stacklevel=2)
@@ -93,6 +94,10 @@ class GiantStepBase:
             warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
         progress.close()
         return result
+
+    def _final_readout(self, config):
+        """The model's readout ``(data, W, b) -> readout``; None: the ridge readout."""
+        return None
 
     def _config(self, continuing):
         """The solver configuration from the parameters (and the first fit, to continue)."""

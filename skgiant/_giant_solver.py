@@ -186,7 +186,9 @@ def linear_fit(stats, rows):
     return LinearFit(fit.beta, fit.intercept, fit.alpha)
 
 
-def fit_giant_steps(data, config, start, *, linear=None, sample=None, monitor=None, verbose=0):
+def fit_giant_steps(
+    data, config, start, *, linear=None, sample=None, monitor=None, verbose=0, final_readout=None
+):
     """Giant steps on the first layer, then the ridge readout.
 
     Parameters
@@ -202,6 +204,11 @@ def fit_giant_steps(data, config, start, *, linear=None, sample=None, monitor=No
         The rows the step size is selected on (needed when ``config.step_size`` is None).
     monitor : Monitor or None
     verbose : int
+    final_readout : callable, optional
+        ``final_readout(data, W, b)`` fits the model's readout on the features of the
+        learned first layer (e.g. a probabilistic readout for classes). By default the
+        ridge readout of :func:`~skgiant._readout.fit_readout` (which the refitted
+        second layer of the steps always uses).
 
     Returns
     -------
@@ -230,7 +237,10 @@ def fit_giant_steps(data, config, start, *, linear=None, sample=None, monitor=No
     for W, b, record, readout in path:  # noqa: B007 (the last step is the model)
         history.append(record)
     monitor.begin("readout")
-    final = readout() if readout is not None else fit_readout_of(W, b)
+    if final_readout is not None:
+        final = final_readout(data, W, b)
+    else:
+        final = readout() if readout is not None else fit_readout_of(W, b)
     monitor.end(lambda: (W, b, final))
     return GiantStepResult(W, b, final, float(step_size), history, selected, scores, notes)
 

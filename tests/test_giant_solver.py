@@ -156,3 +156,25 @@ def test_a_monitor_that_asks_to_stop_ends_the_steps():
     config = GiantStepConfig(n_steps=3, step_size=1.0, remove_linear=False)
     result = fit_giant_steps(data, config, FirstLayer(W, b, a, None, 0), monitor=StopAfterFirst())
     assert len(result.history) == 1
+
+
+def test_a_final_readout_replaces_the_ridge_readout_of_the_model():
+    from skgiant._giant_solver import fit_giant_steps
+
+    X, y = _data(n=300)
+    data = RowData(X, y[:, None], np.ones(300)).standardized(
+        X.mean(0), X.std(0), np.array([y.mean()]), np.array([y.std()])
+    )
+    rng = np.random.default_rng(0)
+    W, b, a = init_first_layer(rng, 6, 32, 1, bias_scale=1.0, symmetric=True)
+    seen = []
+
+    def final(rows, W_final, b_final):
+        seen.append((rows, W_final))
+        return "the classifier's readout"
+
+    config = GiantStepConfig(n_steps=1, step_size=1.0, remove_linear=False)
+    result = fit_giant_steps(data, config, FirstLayer(W, b, a, None, 0), final_readout=final)
+    assert result.readout == "the classifier's readout"
+    assert seen[0][0] is data and not np.allclose(seen[0][1], W)  # after the step
+    assert data.passes == 1  # the gradient only: the hook reads the rows itself
