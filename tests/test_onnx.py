@@ -1,6 +1,7 @@
 """ONNX export: ONNX Runtime on the exported graph agrees with predict / transform."""
 
 import copy
+import importlib
 
 import numpy as np
 import pandas as pd
@@ -193,8 +194,12 @@ def test_add_network_nodes_rejects_an_unknown_output():
         skgiant.onnx.add_network_nodes(None, None, "X", None, output="labels")
 
 
-def test_public_docstring_is_valid():
+def test_public_docstring_is_valid_and_its_example_runs():
+    import doctest
+
     from test_docstrings import CHECKS_WITH_EXAMPLE
 
     errors = validate("skgiant.onnx.add_network_nodes")["errors"]
     assert not [e for e in errors if e[0] in CHECKS_WITH_EXAMPLE]
+    result = doctest.testmod(importlib.import_module("skgiant.onnx"), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

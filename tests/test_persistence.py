@@ -126,8 +126,14 @@ def test_trusted_types_are_skgiant_classes_only():
         assert f"{cls.__module__}.{cls.__name__}" in names
 
 
-def test_public_docstring_is_valid():
+def test_public_docstring_is_valid_and_its_example_runs():
+    import doctest
+
     from test_docstrings import CHECKS_WITH_EXAMPLE
 
     errors = validate("skgiant.persistence.trusted_types")["errors"]
     assert not [e for e in errors if e[0] in CHECKS_WITH_EXAMPLE]
+    result = doctest.testmod(
+        importlib.import_module("skgiant.persistence"), optionflags=doctest.ELLIPSIS
+    )
+    assert result.attempted > 0 and result.failed == 0
