@@ -232,6 +232,23 @@ class GiantStepBase:
             **{k: v for k, v in scaling.items() if k.startswith("input_")},
         )
 
+    # ``selection_scores_`` is keyed by ``(step size, steps)`` tuples; safe formats such
+    # as skops store only dicts with scalar keys, so the state holds it as triples
+    def __getstate__(self):
+        state = super().__getstate__()
+        scores = state.get("selection_scores_")
+        if isinstance(scores, dict):
+            state = dict(state)
+            state["selection_scores_"] = [[c, t, v] for (c, t), v in scores.items()]
+        return state
+
+    def __setstate__(self, state):
+        scores = state.get("selection_scores_")
+        if isinstance(scores, list):
+            state = dict(state)
+            state["selection_scores_"] = {(float(c), int(t)): v for c, t, v in scores}
+        super().__setstate__(state)
+
 
 class _Progress(Monitor):
     """The solver's monitor reporting to scikit-learn callbacks (:class:`FitProgress`)."""
