@@ -12,12 +12,34 @@ from ._compat import _check_sample_weight
 from ._moments import moments
 
 
-def validate_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples=2):
+def is_dask_collection(obj):
+    """Whether ``obj`` is a dask collection (array, DataFrame, Series); dask is not imported."""
+    module = type(obj).__module__.partition(".")[0]
+    return module in ("dask", "dask_expr") and hasattr(obj, "__dask_graph__")
+
+
+def validate_fit_data(
+    estimator, X, y, sample_weight, *, reset=True, min_samples=2, allow_dask=False
+):
     """Validate training data; return ``(X, Y, sample_weight, y_was_1d)``.
 
     ``X`` keeps float32 if given float32 (float64 otherwise), ``Y`` is float64 of shape
-    ``(n, m)``, ``sample_weight`` float64, non-negative, with a positive sum.
+    ``(n, m)``, ``sample_weight`` float64, non-negative, with a positive sum. Dask input
+    is refused unless ``allow_dask``; then ``X`` and ``Y`` stay dask arrays (see
+    :func:`skgiant._dask.validate_dask_fit_data`).
     """
+    if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+        if not allow_dask:
+            raise TypeError(
+                f"{type(estimator).__name__} does not accept dask collections: dask input "
+                "is supported by GiantStepRegressor only for now. Pass numpy arrays "
+                "(X.compute() when the data fit in memory) or use GiantStepRegressor."
+            )
+        from ._dask import validate_dask_fit_data
+
+        return validate_dask_fit_data(
+            estimator, X, y, sample_weight, reset=reset, min_samples=min_samples
+        )
     X, y = validate_data(
         estimator,
         X,
@@ -31,6 +53,15 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+    check_weights(estimator, sample_weight, min_samples)
+    y_was_1d = y.ndim == 1
+    Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
+    return X, Y, sample_weight, y_was_1d
+
+
+def check_weights(estimator, sample_weight, min_samples):
+    """Raise a ``ValueError`` unless the float64 weights are finite, have a finite sum and
+    at least ``min_samples`` positive entries."""
     if not np.all(np.isfinite(sample_weight)):
         raise ValueError("sample_weight contains NaN or infinity.")
     with np.errstate(over="ignore"):
@@ -44,9 +75,6 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples
             f"{type(estimator).__name__} needs at least {min_samples} samples with a positive "
             f"weight; got {np.count_nonzero(sample_weight)}."
         )
-    y_was_1d = y.ndim == 1
-    Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
-    return X, Y, sample_weight, y_was_1d
 
 
 def weighted_mean_and_scale(A, sample_weight):
@@ -160,12 +188,18 @@ class TwoLayerRegressorBase(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array of predictions, block by
+            block (nothing is computed here).
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Same float dtype as ``X`` (float32 stays float32).
         """
+        if is_dask_collection(X):
+            from ._dask import predict
+
+            return predict(self, X)
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
@@ -178,6 +212,30 @@ class TwoLayerRegressorBase(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             )
         out = out.astype(X.dtype, copy=False)
         return out.ravel() if self._y_was_1d else out
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the predictions on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            With a dask array or DataFrame the score is computed in the blocks: only two
+            sums per output reach the driver.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        float
+            R² averaged uniformly over the outputs (as ``sklearn.metrics.r2_score``).
+        """
+        if is_dask_collection(X):
+            from ._dask import r2_score
+
+            return r2_score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._activations import ACTIVATIONS
-from ._base import FitProgress, warn_dead_units
+from ._base import FitProgress, is_dask_collection, warn_dead_units
 from ._blocks import RowData
 from ._chunks import chunk_n_rows
 from ._compat import Interval, StrOptions
@@ -71,7 +71,7 @@ class GiantStepBase:
         start = self._first_layer(rng, X.shape[1], Y.shape[1], config, continuing)
         select = config.step_size is None and config.n_steps > 0
         chunk = min(chunk_n_rows(X.shape[0], 3 * self.n_hidden + 2 * X.shape[1]), _MAX_CHUNK)
-        raw = RowData(X, Y, sw, chunk=chunk)
+        raw = _row_data_class(X)(X, Y, sw, chunk=chunk)
         sample_rows = selection_sample_rows(rng, X.shape[0], config) if select else None
         data, scaling, linear, sample, informative = self._first_pass(
             raw, config, sample_rows, continuing
@@ -248,6 +248,16 @@ class GiantStepBase:
             state = dict(state)
             state["selection_scores_"] = {(float(c), int(t)): v for c, t, v in scores}
         super().__setstate__(state)
+
+
+def _row_data_class(X):
+    """How the solver reads the rows of ``X``: in memory, or on the blocks of a dask
+    array (:class:`skgiant._dask.DaskRowData`, imported only then)."""
+    if is_dask_collection(X):
+        from ._dask import DaskRowData
+
+        return DaskRowData
+    return RowData
 
 
 class _Progress(Monitor):

@@ -311,7 +311,9 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
-        X, Y, sw, y_was_1d = validate_fit_data(self, X, y, sample_weight, reset=not continuing)
+        X, Y, sw, y_was_1d = validate_fit_data(
+            self, X, y, sample_weight, reset=not continuing, allow_dask=True
+        )
         self._y_was_1d = y_was_1d  # callbacks may predict during the fit
         self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, continuing)
         return self

@@ -1,0 +1,420 @@
+"""Training rows on the blocks of a Dask array: the giant-step fit beyond one machine.
+
+:class:`DaskRowData` has the interface of :class:`~skgiant._blocks.RowData`, so the solver
+(:func:`~skgiant._giant_solver.fit_giant_steps`) runs unchanged: each pass maps the same
+block kernels over the row blocks of the dask arrays and adds their partial sums in a tree
+(:func:`~skgiant._blocks.add_partials`), with one ``dask.compute`` per pass. Inside a dask
+block the kernels still see row chunks of at most ``chunk`` rows, so a block of a million
+rows does not make a million-row temporary of hidden features.
+
+What is computed where:
+
+- the rows ``X`` and ``Y`` stay in the dask blocks; only partial sums (moments, the
+  first-layer gradient, the Gram statistics of the readout features) and the small
+  gathered samples (the step-size selection sample, the rows that score leave-one-out)
+  come back to the driver;
+- the sample weights are a numpy vector on the driver (8 bytes a row: 80 MB at 10^7
+  rows), because the solver draws batches, folds and leave-one-out rows from them by
+  row index; the blocks read their own weights from a copy persisted once on the workers
+  (nothing is shipped when all weights are 1);
+- every block knows the global index of its first row (``Block.rows`` is a global slice),
+  so row-indexed draws do not depend on the chunking, and a fit equals the in-memory fit
+  on the same rows up to rounding.
+
+Finiteness is checked in the first pass (fused with the moments) and reported after it.
+This module imports dask; the package imports this module only when given a dask
+collection.
+"""
+
+import uuid
+from dataclasses import dataclass, replace
+
+import dask
+import dask.array as da
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._blocks import Block, RowData, add_partials
+from ._compat import _check_sample_weight
+
+#: Partial results combined per node of the reduction tree.
+SPLIT_EVERY = 8
+
+
+# ----------------------------------------------------------------------------------------
+# Row data on dask blocks
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class DaskRowData(RowData):
+    """Training rows held in dask arrays, read only through block kernels.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n, d)
+        Inputs (float32 or float64) with known row chunks and one chunk of columns.
+    Y : dask.array.Array of shape (n, m)
+        Float64 targets with the row chunks of ``X`` and one chunk of columns.
+    weight : ndarray of shape (n,)
+        Sample weights, on the driver (the solver indexes them).
+    x_mean, x_scale, y_mean, y_scale, chunk :
+        As in :class:`~skgiant._blocks.RowData` (``chunk`` bounds the rows a kernel
+        sees at once inside a dask block).
+    check_finite : bool
+        Check in every pass that ``X`` and ``Y`` are finite, and raise a ``ValueError``
+        after the pass if not (the raw data checks in its first pass; its standardized
+        copies do not repeat it).
+    """
+
+    check_finite: bool = True
+    block_weight: object = None  # the weights as a dask array, set up once
+
+    def __post_init__(self):
+        check_row_chunks(self.X, self.Y, "X", "y")
+        if self.block_weight is None:
+            rows = (self.X.chunks[0],)
+            if np.all(self.weight == 1.0):  # made inside the blocks: nothing to ship
+                self.block_weight = da.ones(self.n, chunks=rows)
+            else:  # shipped to the workers once, not with every pass
+                (self.block_weight,) = dask.persist(da.from_array(self.weight, chunks=rows))
+
+    def standardized(self, x_mean, x_scale, y_mean=None, y_scale=None):
+        """The same rows, standardized on the fly (sharing the pass counter)."""
+        return replace(
+            self, x_mean=x_mean, x_scale=x_scale, y_mean=y_mean, y_scale=y_scale,
+            check_finite=False,
+        )  # fmt: skip
+
+    def block(self, rows):
+        raise NotImplementedError(
+            "Rows on dask blocks are read through passes (reduce, map, take)."
+        )
+
+    def reduce(self, *kernels, floats_per_row=1, gather=None):
+        """One pass: the sum over the dask blocks of each ``kernel(block)``; see
+        :meth:`skgiant._blocks.RowData.reduce`."""
+        self._counter.passes += 1
+        out = self._run(kernels, "reduce", gather, floats_per_row)
+        sums = list(out["sums"] if out["sums"] is not None else [None] * len(kernels))
+        if gather is not None:
+            sums.append(self._rows(out["rows"]))
+        return tuple(sums)
+
+    def map(self, kernel, *, floats_per_row=1):
+        """One pass: ``kernel(block)`` for every block, concatenated on the driver."""
+        self._counter.passes += 1
+        return np.concatenate(self._run((kernel,), "map", None, floats_per_row)["mapped"])
+
+    def take(self, index):
+        """The rows ``index`` gathered into an in-memory ``RowData`` (one pass that reads
+        only the blocks holding them)."""
+        self._counter.passes += 1
+        index = np.asarray(index, dtype=np.intp)
+        starts = self._starts()
+        blocks = np.unique(np.searchsorted(starts, index, side="right") - 1)
+        return self._rows(self._run((), "take", index, 1, blocks=blocks)["rows"])
+
+    def _starts(self):
+        return np.cumsum((0,) + self.X.chunks[0])[:-1]
+
+    def _rows(self, parts):
+        """The gathered rows (standardized in the blocks) as in-memory ``RowData``."""
+        d, m = self.n_features, self.n_outputs
+        if not parts:
+            return RowData(np.zeros((0, d)), np.zeros((0, m)), np.zeros(0), chunk=self.chunk)
+        X, Y, w = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        return RowData(X, Y, w, chunk=self.chunk)
+
+    def _run(self, kernels, kind, gather, floats_per_row, *, blocks=None):
+        """Map ``_block_pass`` over the blocks (all, or those numbered ``blocks``) and
+        combine the results in a tree: one ``dask.compute``."""
+        job = _Job(
+            kernels=tuple(kernels), kind=kind, gather=gather, floats_per_row=floats_per_row,
+            chunk=self.chunk, check_finite=self.check_finite,
+            standardization=(self.x_mean, self.x_scale, self.y_mean, self.y_scale),
+        )  # fmt: skip
+        arrays = (self.X, self.Y, self.block_weight)
+        starts = self._starts()
+        if blocks is not None:
+            arrays = tuple(a.blocks[blocks.tolist()] for a in arrays)
+            starts = starts[blocks]
+        X, Y, w = arrays
+        # the job (kernels and their captured arrays) is one key, sent once per worker
+        job = dask.delayed(job, name=f"skgiant-job-{uuid.uuid4().hex}", traverse=False)
+        parts = da.blockwise(
+            _block_pass, "i", X, "ij", Y, "ik", w, "i",
+            da.from_array(starts, chunks=1), "i", job, None,
+            dtype=object, concatenate=True, align_arrays=False,
+            meta=np.empty((0,), dtype=object),
+        )  # fmt: skip
+        nodes = list(parts.to_delayed(optimize_graph=True).ravel())
+        combine = dask.delayed(_combine, pure=False)
+        while len(nodes) > 1:
+            nodes = [
+                combine(*nodes[i : i + SPLIT_EVERY]) for i in range(0, len(nodes), SPLIT_EVERY)
+            ]
+        (out,) = dask.compute(nodes[0])
+        for name, label in (("x_finite", "X"), ("y_finite", "y")):
+            if not out[name]:
+                raise ValueError(
+                    f"Input {label} contains NaN or infinity (found in the first pass over "
+                    "the dask blocks)."
+                )
+        return out
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a pass runs on each block."""
+
+    kernels: tuple
+    kind: str  # "reduce", "map" or "take"
+    gather: np.ndarray | None
+    floats_per_row: int
+    chunk: int | None
+    check_finite: bool
+    standardization: tuple
+
+
+@dataclass
+class _OffsetRows(RowData):
+    """The rows of one dask block, as in-memory ``RowData`` whose blocks carry global
+    row indices (``offset`` is the global index of the first row)."""
+
+    offset: int = 0
+
+    def block(self, rows):
+        block = super().block(rows)
+        if isinstance(rows, slice):
+            shifted = slice(rows.start + self.offset, rows.stop + self.offset)
+        else:
+            shifted = np.asarray(rows) + self.offset
+        return Block(block.X, block.Y, block.weight, shifted)
+
+
+def _block_pass(X, Y, w, start, job):
+    """The partial result of one dask block: kernel sums, mapped rows, gathered rows."""
+    start = int(start[0])
+    out = {"x_finite": True, "y_finite": True, "sums": None, "rows": [], "mapped": []}
+    if job.check_finite:
+        out["x_finite"] = bool(np.isfinite(X).all())
+        out["y_finite"] = bool(np.isfinite(Y).all())
+        if not (out["x_finite"] and out["y_finite"]):
+            return out  # the pass raises; the kernels need not see these rows
+    rows = _OffsetRows(X, Y, w, *job.standardization, chunk=job.chunk, offset=start)
+    if job.kind == "reduce" and job.kernels:
+        out["sums"] = rows.reduce(*job.kernels, floats_per_row=job.floats_per_row)
+    elif job.kind == "map":
+        out["mapped"] = [rows.map(job.kernels[0], floats_per_row=job.floats_per_row)]
+    if job.gather is not None:
+        lo, hi = np.searchsorted(job.gather, [start, start + X.shape[0]])
+        if hi > lo:
+            taken = rows._gathered(job.gather[lo:hi] - start)
+            out["rows"] = [(taken.X, taken.Y, taken.weight)]
+    return out
+
+
+def _combine(*parts):
+    """Partial results of consecutive blocks, in order (the first is reused)."""
+    out = parts[0]
+    for part in parts[1:]:
+        out["x_finite"] = out["x_finite"] and part["x_finite"]
+        out["y_finite"] = out["y_finite"] and part["y_finite"]
+        out["sums"] = add_partials(out["sums"], part["sums"])
+        out["rows"] = out["rows"] + part["rows"]
+        out["mapped"] = out["mapped"] + part["mapped"]
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Validation
+# ----------------------------------------------------------------------------------------
+
+
+def check_row_chunks(X, A, x_name, a_name):
+    """Raise a ``ValueError`` unless ``A``'s row chunks are ``X``'s (both known)."""
+    for arr, name in ((X, x_name), (A, a_name)):
+        if any(np.isnan(c) for c in arr.chunks[0]):
+            raise ValueError(_unknown_chunks(name))
+    if A.chunks[0] != X.chunks[0]:
+        raise ValueError(
+            f"{a_name}'s row chunks {A.chunks[0][:4]}... differ from {x_name}'s "
+            f"{X.chunks[0][:4]}...; rechunk {a_name} to {x_name}.chunks[0]."
+        )
+
+
+def _unknown_chunks(name):
+    return (
+        f"{name} has unknown chunk sizes (NaN in {name}.chunks, e.g. after boolean "
+        f"indexing); call {name}.compute_chunk_sizes() first (or, for a dask DataFrame, "
+        "to_dask_array(lengths=True))."
+    )
+
+
+def _as_dask_array(A, name, *, lengths=True):
+    """A dask array from a dask array, DataFrame or Series (with ``lengths``, the partition
+    lengths are computed: one read of the partitions; else the row chunks are unknown)."""
+    if isinstance(A, da.Array):
+        return A
+    if hasattr(A, "to_dask_array"):
+        return A.to_dask_array(lengths=True if lengths else None)
+    raise TypeError(f"{name} must be a dask array or a dask DataFrame; got {type(A).__name__}.")
+
+
+def _meta(X):
+    """What scikit-learn's validation sees of ``X``: a dask DataFrame's empty pandas frame
+    (column names, no rows), else the dask array itself (its shape only)."""
+    return X._meta if hasattr(X, "to_dask_array") else X
+
+
+def _aligned(A, X, name):
+    """``A`` (a dask array or an in-memory array) with ``X``'s row chunks, or an error."""
+    if not isinstance(A, da.Array) and not hasattr(A, "to_dask_array"):
+        A = np.asarray(A)
+        if A.shape[:1] != X.shape[:1]:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: "
+                f"[{X.shape[0]}, {A.shape[0] if A.ndim else 0}] (X, {name})."
+            )
+        return da.from_array(A, chunks=(X.chunks[0],) + A.shape[1:])
+    A = _as_dask_array(A, name)
+    if any(np.isnan(c) for c in A.chunks[0]):
+        raise ValueError(_unknown_chunks(name))
+    if A.shape[0] != X.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{X.shape[0]}, {A.shape[0]}] (X, {name})."
+        )
+    if A.chunks[0] != X.chunks[0]:  # exact and cheap: y and the weights are narrow
+        A = A.rechunk({0: X.chunks[0]})
+    return A
+
+
+def validate_dask_fit_data(estimator, X, y, sample_weight, *, reset=True, min_samples=2):
+    """Validate dask training data without reading ``X`` or ``y``; return
+    ``(X, Y, sample_weight, y_was_1d)`` as :func:`skgiant._base.validate_fit_data` does,
+    with ``X`` and ``Y`` dask arrays (row chunks of ``X``, one chunk of columns) and
+    ``sample_weight`` a numpy vector on the driver (the only array computed here).
+
+    Checks shapes, dtypes, chunk sizes and the weights; whether ``X`` and ``y`` are
+    finite is checked in the first pass of the fit (:class:`DaskRowData`).
+    """
+    if not (isinstance(X, da.Array) or hasattr(X, "to_dask_array")):
+        raise TypeError(
+            "With y or sample_weight as dask collections, X must be a dask array or "
+            f"DataFrame too; got X of type {type(X).__name__}."
+        )
+    # n_features_in_ and feature_names_in_ from the metadata (nothing computed)
+    validate_data(estimator, _meta(X), reset=reset, skip_check_array=True)
+    X = _as_dask_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D array for X, got a dask array of shape {X.shape}.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(_unknown_chunks("X"))
+    n, d = X.shape
+    if n < min_samples or d < 1:
+        raise ValueError(
+            f"Found array with {n} sample(s) and {d} feature(s) (shape={X.shape}) while "
+            f"a minimum of {min_samples} samples and 1 feature is required."
+        )
+    X = _float_array(X, "X", (np.float64, np.float32)).rechunk({1: -1})
+    y = _aligned(y, X, "y")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1D or 2D; got shape {y.shape}.")
+    y_was_1d = y.ndim == 1
+    Y = _float_array(y, "y", (np.float64,))
+    Y = (Y[:, None] if y_was_1d else Y).rechunk({1: -1})
+    if sample_weight is not None:
+        sample_weight = _aligned(sample_weight, X, "sample_weight")
+        if sample_weight.ndim != 1:
+            raise ValueError(f"sample_weight must be 1D; got shape {sample_weight.shape}.")
+        # the weights live on the driver: computed once (they are n floats)
+        sample_weight = np.asarray(sample_weight.astype(np.float64).compute())
+    sample_weight = _check_sample_weight(
+        sample_weight, np.empty((n, 0)), dtype=np.float64, ensure_non_negative=True
+    )
+    from ._base import check_weights
+
+    check_weights(estimator, sample_weight, min_samples)
+    return X, Y, sample_weight, y_was_1d
+
+
+def _float_array(A, name, dtypes):
+    """``A`` as the first of ``dtypes`` unless its dtype is one of them (lazily)."""
+    if A.dtype in dtypes:
+        return A
+    if A.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {A.dtype}.")
+    return A.astype(dtypes[0])
+
+
+# ----------------------------------------------------------------------------------------
+# Prediction and score
+# ----------------------------------------------------------------------------------------
+
+
+def _input_for_prediction(estimator, X):
+    check_is_fitted(estimator, "network_")
+    validate_data(estimator, _meta(X), reset=False, skip_check_array=True)
+    X = _as_dask_array(X, "X", lengths=False)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D array for X, got a dask array of shape {X.shape}.")
+    return _float_array(X, "X", (np.float64, np.float32)).rechunk({1: -1})
+
+
+def predict(estimator, X):
+    """The estimator's predictions on a dask array (or DataFrame), as a lazy dask array
+    with ``X``'s row chunks: ``network_.predict`` mapped over the blocks."""
+    X = _input_for_prediction(estimator, X)
+    network, ravel = estimator.network_, estimator._y_was_1d
+    if ravel:
+        return X.map_blocks(
+            _predict_block, network, True, dtype=X.dtype, drop_axis=1,
+            meta=np.empty((0,), dtype=X.dtype),
+        )  # fmt: skip
+    m = np.atleast_1d(network.intercept).shape[0]
+    return X.map_blocks(
+        _predict_block, network, False, dtype=X.dtype, chunks=(X.chunks[0], (m,)),
+        meta=np.empty((0, 0), dtype=X.dtype),
+    )  # fmt: skip
+
+
+def _predict_block(X, network, ravel):
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        out = network.predict(X)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "The predictions overflow float64: X has values of magnitude up to "
+            f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
+            "was rescaled for fit."
+        )
+    out = out.astype(X.dtype, copy=False)
+    return out.ravel() if ravel else out.reshape(X.shape[0], -1)
+
+
+def r2_score(estimator, X, y, sample_weight=None):
+    """The weighted R² of the predictions on ``X`` (averaged over the outputs, as
+    scikit-learn's ``r2_score``), computed in the blocks: one ``dask.compute`` of two
+    small sums per output."""
+    X = _input_for_prediction(estimator, X)
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(_unknown_chunks("X"))
+    Y = _aligned(y, X, "y").astype(np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    P = predict(estimator, X)
+    P = P[:, None] if P.ndim == 1 else P
+    w = da.ones(X.shape[0], chunks=(X.chunks[0],))
+    if sample_weight is not None:
+        w = _aligned(sample_weight, X, "sample_weight").astype(np.float64)
+    w = w[:, None]
+    mean = (w * Y).sum(axis=0) / w.sum()
+    numerator, denominator = dask.compute(
+        (w * (Y - P) ** 2).sum(axis=0), (w * (Y - mean) ** 2).sum(axis=0)
+    )
+    # scikit-learn's rule for constant targets (force_finite=True)
+    score = np.ones_like(numerator)
+    nonzero = denominator != 0
+    score[nonzero] = 1.0 - numerator[nonzero] / denominator[nonzero]
+    score[~nonzero & (numerator != 0)] = 0.0
+    return float(score.mean())
