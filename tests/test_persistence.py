@@ -56,32 +56,12 @@ FITTED = {
     ).fit(*_data()),
 }
 
-#: Known gaps in modules this test does not own, with the fix (strict: remove the entry
-#: once fixed).
-_TUPLE_KEYS = (
-    "GiantStepRegressor.selection_scores_ is a dict keyed by (step size, steps) tuples, "
-    "which skops cannot store (JSON object keys); key it by strings or store a list"
-)
-KNOWN_GAPS = {
-    "giant default": _TUPLE_KEYS,
-    "features default": _TUPLE_KEYS,
-    "features erf, 2 steps": _TUPLE_KEYS,
-}
-
 
 def _output(model, X):
     return model.transform(X) if isinstance(model, GiantStepFeatures) else model.predict(X)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(reason=KNOWN_GAPS[k], strict=True))
-        if k in KNOWN_GAPS
-        else k
-        for k in FITTED
-    ],
-)
+@pytest.mark.parametrize("name", list(FITTED))
 def test_round_trip_trusting_only_skgiant_types(name, tmp_path):
     model = FITTED[name]()
     path = tmp_path / "model.skops"
@@ -99,6 +79,7 @@ def test_round_trip_trusting_only_skgiant_types(name, tmp_path):
         sio.load(path)
     loaded = sio.load(path, trusted=trusted_types())
     assert type(loaded) is type(model)
+    assert sorted(vars(loaded)) == sorted(vars(model))  # every fitted attribute came back
     X, _ = _data()
     X_far = 5.0 * X  # outside the training range: clipping, if on, must survive the trip
     for rows in (X, X_far):
