@@ -48,11 +48,11 @@ from scipy.linalg.blas import dsyrk
 
 from ._blocks import RowData
 from ._memory import require_memory
+from ._moments import gram_kernel
 from ._ridge import (
     GramStatistics,
     LinAlgConditionWarning,
     eigen_readout,
-    gram_statistics,
     ridge_coef,
     select_penalty,
     solve_readout,
@@ -371,10 +371,11 @@ def evaluate_with_statistics(problem, W, beta, b0, alpha, reference=None):
     """:func:`evaluate` (with the pattern) and :func:`readout_statistics` of ``W``, one pass."""
     kernels = (
         loss_kernel(W, beta, b0, problem.slope, reference, True),
-        statistics_kernel(W, problem.slope),
+        statistics_kernel(W, problem.slope, float(problem.weight.max())),
     )
     sums, moments = problem.data.reduce(*kernels, floats_per_row=3 * W.shape[0])
-    return _evaluation(problem, sums, W, beta, alpha), moments.stats
+    stats = moments.gram_statistics(W.shape[0], problem.weight_sum)
+    return _evaluation(problem, sums, W, beta, alpha), stats
 
 
 def surrogate_loss(problem, active, W, beta, b0, alpha):
@@ -714,50 +715,17 @@ def solve_hidden(
 # ----------------------------------------------------------------------------------------
 
 
-class _Moments:
-    """:class:`~skgiant._ridge.GramStatistics` of some rows; adding two gives those of
-    all their rows, exactly (the pairwise update of Chan, Golub and LeVeque), so the
-    statistics of blocks combine in any order."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    def __add__(self, other):
-        a, b = self.stats, other.stats
-        S = a.weight_sum + b.weight_sum
-        fa, fb = a.weight_sum / S, b.weight_sum / S
-        df = b.feature_mean - a.feature_mean
-        dy = b.target_mean - a.target_mean
-        return _Moments(
-            GramStatistics(
-                weight_sum=S,
-                feature_mean=a.feature_mean + fb * df,
-                target_mean=a.target_mean + fb * dy,
-                target_variance=fa * a.target_variance + fb * b.target_variance + fa * fb * dy * dy,
-                gram=fa * a.gram + fb * b.gram + fa * fb * np.outer(df, df),
-                cross=fa * a.cross + fb * b.cross + fa * fb * np.outer(df, dy),
-            )
-        )
-
-
-def statistics_kernel(W, slope):
-    """Block kernel of :func:`readout_statistics` (blocks without weight add nothing)."""
-
-    def kernel(block):
-        if not block.weight.sum() > 0:
-            return None
-        X1 = add_ones(block.X)
-        features = lambda rows: hidden_features(X1[rows], W, slope)  # noqa: E731
-        return _Moments(gram_statistics(features, block.Y, block.weight, max(len(X1), 1)))
-
-    return kernel
+def statistics_kernel(W, slope, weight_scale):
+    """Block kernel of :func:`readout_statistics`: the moments of the hidden features and
+    the targets (:func:`skgiant._moments.gram_kernel`)."""
+    return gram_kernel(lambda X: hidden_features(add_ones(X), W, slope), weight_scale)
 
 
 def readout_statistics(problem, W):
     """Gram statistics of the hidden features of ``W`` (see :mod:`skgiant._ridge`), one pass."""
-    kernel = statistics_kernel(W, problem.slope)
+    kernel = statistics_kernel(W, problem.slope, float(problem.weight.max()))
     (moments,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
-    return moments.stats
+    return moments.gram_statistics(W.shape[0], problem.weight_sum)
 
 
 def readout(stats, alpha):

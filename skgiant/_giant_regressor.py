@@ -180,7 +180,7 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
         The resolved batch size.
     n_iter_ : int
         Giant steps taken (in total, across warm starts).
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (``n_iter_``,)
         Batch loss ``(1/2S) sum w (y - f)**2`` (standardized ``y``) before each step, of
         the model the step follows: the network with the random signs for the first step
         (and every step with ``second_layer="frozen"``), the previous readout after that.

@@ -22,9 +22,37 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.blas import dsyr, dsyrk
 
-from ._ridge import GramStatistics
-
 _EPS = np.finfo(np.float64).eps
+
+
+@dataclass
+class GramStatistics:
+    """Weighted second moments of features and targets.
+
+    Attributes
+    ----------
+    weight_sum : float
+        ``S = sum(w)``.
+    feature_mean : ndarray of shape (p,)
+        Weighted mean of the features.
+    target_mean : ndarray of shape (m,)
+        Weighted mean of the targets.
+    target_variance : ndarray of shape (m,)
+        Weighted variance of the targets (divided by ``S``).
+    gram : ndarray of shape (p, p) or None
+        Centred weighted Gram matrix divided by ``S`` (the feature covariance); ``None``
+        when the problem was diagonalized through its kernel matrix
+        (:func:`dual_eigen_readout`).
+    cross : ndarray of shape (p, m)
+        Centred weighted feature-target cross products divided by ``S``.
+    """
+
+    weight_sum: float
+    feature_mean: np.ndarray
+    target_mean: np.ndarray
+    target_variance: np.ndarray
+    gram: np.ndarray | None
+    cross: np.ndarray
 
 
 @dataclass

@@ -40,43 +40,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
-from scipy.linalg.blas import dsyrk
 
+from ._blocks import add_partials
 from ._chunks import row_slices
-
-
-@dataclass
-class GramStatistics:
-    """Weighted second moments of features and targets.
-
-    Attributes
-    ----------
-    weight_sum : float
-        ``S = sum(w)``.
-    feature_mean : ndarray of shape (p,)
-        Weighted mean of the features.
-    target_mean : ndarray of shape (m,)
-        Weighted mean of the targets.
-    target_variance : ndarray of shape (m,)
-        Weighted variance of the targets (divided by ``S``).
-    gram : ndarray of shape (p, p) or None
-        Centred weighted Gram matrix divided by ``S`` (the feature covariance); ``None``
-        when the problem was diagonalized through its kernel matrix
-        (:func:`dual_eigen_readout`).
-    cross : ndarray of shape (p, m)
-        Centred weighted feature-target cross products divided by ``S``.
-    """
-
-    weight_sum: float
-    feature_mean: np.ndarray
-    target_mean: np.ndarray
-    target_variance: np.ndarray
-    gram: np.ndarray | None
-    cross: np.ndarray
+from ._moments import GramStatistics, gram_kernel
 
 
 def gram_statistics(features, y, sample_weight, chunk):
-    """Accumulate :class:`GramStatistics` over row chunks.
+    """Accumulate :class:`GramStatistics` over row chunks (block moments, see
+    :mod:`skgiant._moments`; the row-block layer uses the same kernel).
 
     Parameters
     ----------
@@ -94,52 +66,20 @@ def gram_statistics(features, y, sample_weight, chunk):
     -------
     GramStatistics
     """
-    n = y.shape[0]
-    weight_sum = float(sample_weight.sum())
-    # work with weights summing to one: the statistics are the same, and products of
-    # huge (or tiny) weights with squared features cannot overflow (or underflow)
-    sample_weight = sample_weight / weight_sum
-    target_mean = sample_weight @ y
-    y_centred_w = (y - target_mean) * sample_weight[:, None]
-    gram = shift = shifted_sum = cross = None
-    for rows in row_slices(n, chunk):
-        phi = features(rows)
-        w = sample_weight[rows]
-        if gram is None:
-            # Centre on the first chunk's mean: accumulating around a nearby point avoids
-            # the cancellation of sum(w phi phi^T) - S mean mean^T for non-centred features.
-            # (Without weight in the first chunk, no shift: the mean of a feature that is
-            # zero on every weighted row then comes out exactly zero.)
-            w0 = w.sum()
-            shift = (w @ phi) / w0 if w0 > 0 else np.zeros(phi.shape[1])
-            p = phi.shape[1]
-            gram = np.zeros((p, p), order="F")
-            shifted_sum = np.zeros(p)
-            cross = np.zeros((p, y.shape[1]))
-        if phi.flags.owndata and phi.flags.writeable:  # a fresh array: centre in place
-            phi -= shift
-            shifted = phi
-        else:
-            shifted = phi - shift
-        shifted_sum += w @ shifted
-        cross += shifted.T @ y_centred_w[rows]
-        if w.size and w.min() == w.max():  # equal weights: one factor for the whole chunk
-            scale = float(w[0])
-        else:
-            shifted *= np.sqrt(w)[:, None]
-            scale = 1.0
-        # upper triangle of scale * shifted^T shifted, in place
-        gram = dsyrk(scale, shifted.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
-    gram = np.triu(gram) + np.triu(gram, 1).T
-    gram -= np.outer(shifted_sum, shifted_sum)
-    return GramStatistics(
-        weight_sum=weight_sum,
-        feature_mean=shift + shifted_sum,
-        target_mean=target_mean,
-        target_variance=((y - target_mean) * y_centred_w).sum(axis=0),
-        gram=gram,
-        cross=cross,
-    )
+    kernel = gram_kernel(features, float(sample_weight.max()))
+    total = None
+    for rows in row_slices(y.shape[0], chunk):
+        total = add_partials(total, kernel(_Rows(rows, y[rows], sample_weight[rows])))
+    p = total.magnitude.shape[0] - y.shape[1]
+    return total.gram_statistics(p, float(sample_weight.sum()))
+
+
+class _Rows:
+    """A block as :func:`~skgiant._moments.gram_kernel` reads it; ``X`` is the row slice,
+    handed to ``features``."""
+
+    def __init__(self, rows, Y, weight):
+        self.X, self.Y, self.weight = rows, Y, weight
 
 
 @dataclass
