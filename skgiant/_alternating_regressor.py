@@ -1,28 +1,17 @@
-"""The scikit-learn estimator around :mod:`skgiant._alternating`."""
+"""The scikit-learn estimator around :mod:`skgiant._alternating`.
 
-import warnings
-from numbers import Integral, Real
+The fit steps it shares with :class:`~skgiant.AlternatingOLSReLUClassifier` are in
+:mod:`skgiant._alternating_base`.
+"""
 
-import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-
-from ._alternating import AlternatingConfig, Problem, fit_alternating
-from ._base import (
-    FitProgress,
-    TwoLayerRegressorBase,
-    standardize_targets,
-    validate_fit_data,
-    warn_dead_units,
+from ._alternating_base import (  # noqa: F401 (re-exported: the names lived here)
+    AUTO_BATCH_ROWS,
+    SOLVER_OPTION_CONSTRAINTS,
+    SOLVER_OPTION_DEFAULTS,
+    AlternatingBase,
 )
-from ._blocks import RowData
-from ._compat import Interval, StrOptions, _fit_context, validate_parameter_constraints
-from ._network import TwoLayerNetwork, input_scaling
-from ._ridge import LinAlgConditionWarning
-
-#: ``batch_size="auto"``: hidden-layer solves use all rows up to this many, and a fresh
-#: random subset of this many beyond.
-AUTO_BATCH_ROWS = 50_000
+from ._base import TwoLayerRegressorBase, validate_fit_data
+from ._compat import _fit_context
 
 #: The published recipe (Barbu, 2023): ``AlternatingOLSReLURegressor(**PUBLISHED_PARAMS,
 #: alpha=1e-3 / n_samples)``. The penalty ``lambda = 1e-3`` of the paper is on
@@ -37,43 +26,8 @@ PUBLISHED_PARAMS = dict(
     solver_options=dict(rebalance=False, revive_dead_units=False),
 )
 
-#: Settings of the solver reachable through ``solver_options``, with their defaults and
-#: constraints (those of the :class:`~skgiant._alternating.AlternatingConfig` field).
-SOLVER_OPTION_DEFAULTS = dict(
-    max_inner_iter=30, inner_tol=1e-6, rebalance=True, revive_dead_units=True, max_rejections=6
-)
-SOLVER_OPTION_CONSTRAINTS = {
-    "max_inner_iter": [Interval(Integral, 1, None, closed="left")],
-    "inner_tol": [Interval(Real, 0, 1, closed="neither")],
-    "rebalance": ["boolean"],
-    "revive_dead_units": ["boolean"],
-    "max_rejections": [Interval(Integral, 1, None, closed="left")],
-}
 
-
-def solver_options(options):
-    """``SOLVER_OPTION_DEFAULTS`` updated with ``options`` (a dict or None), validated.
-
-    Raises
-    ------
-    ValueError
-        For a key that is not a solver option (the message lists the valid ones), or a
-        value out of its range (``InvalidParameterError``, a ``ValueError``).
-    """
-    options = {} if options is None else dict(options)
-    unknown = sorted(set(options) - set(SOLVER_OPTION_DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"Unknown solver_options {unknown} for AlternatingOLSReLURegressor; valid keys "
-            f"are {sorted(SOLVER_OPTION_DEFAULTS)}."
-        )
-    validate_parameter_constraints(
-        SOLVER_OPTION_CONSTRAINTS, options, caller_name="AlternatingOLSReLURegressor"
-    )
-    return {**SOLVER_OPTION_DEFAULTS, **options}
-
-
-class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
+class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
     """Two-layer leaky-ReLU network trained by alternating exact least-squares solves.
 
     With the activation pattern held fixed the network output is linear in the first
@@ -253,28 +207,6 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
     True
     """
 
-    _parameter_constraints = {
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
-        "step_fraction": [Interval(Real, 0, 1, closed="right"), StrOptions({"auto"})],
-        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "negative_slope": [Interval(Real, 0, 1, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "init_scale": [
-            StrOptions({"fan_in", "standard"}),
-            Interval(Real, 1e-6, 1e6, closed="both"),
-        ],
-        "solver": [StrOptions({"auto", "dense", "cg"})],
-        "solver_options": [dict, None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "clip_inputs": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
     def __init__(
         self,
         n_hidden=32,
@@ -335,152 +267,9 @@ class AlternatingOLSReLURegressor(TwoLayerRegressorBase):
         X, Y, sample_weight, self._y_was_1d = validate_fit_data(
             self, X, y, sample_weight, min_samples=min_samples
         )
-        if not np.all(np.isfinite(Y)):  # validate_data already rejects these; belt and braces
-            raise ValueError("y contains NaN or infinity.")
-        options = solver_options(self.solver_options)
-        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
-
-        # inputs and targets are standardized on the fly by the row blocks; the scalings
-        # are folded into the network afterwards
-        scaling = input_scaling(X, sample_weight, clip=self.clip_inputs)
-        y_mean, y_scale = standardize_targets(Y, sample_weight)
-        slope = float(self.negative_slope)
-        data = RowData(
-            X, np.asarray(Y, dtype=np.float64), sample_weight, scaling["input_mean"],
-            scaling["input_scale"], y_mean, y_scale,
-        )  # fmt: skip
-        problem, validation = self._split(data, slope, rng)
-
-        def network(state):
-            return self._network(*state, scaling, y_mean, y_scale, slope)
-
-        progress = FitProgress(
-            self, X, Y.ravel() if self._y_was_1d else Y, sample_weight, self.max_iter + 2
-        )  # the initialization, each iteration, and one begun but unused at the end
-        progress.begin("iteration")
-
-        def callback(record, state):
-            if self.verbose:
-                self._print_progress(record)
-            # the solver reports each iteration when it ends: close it, open the next
-            state = tuple(np.copy(a) for a in state)
-            stop = progress.end(lambda: network(state))
-            progress.begin("iteration")
-            return stop
-
-        config = AlternatingConfig(
-            n_hidden=self.n_hidden, max_iter=self.max_iter, alpha=self.alpha,
-            step_fraction=self.step_fraction, batch_size=self._resolve_batch_size(problem.n),
-            tol=self.tol, init_scale=self.init_scale, solver=self.solver,
-            n_iter_no_change=self.n_iter_no_change, **options,
-        )  # fmt: skip
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LinAlgConditionWarning)
-            result = fit_alternating(
-                problem, config, rng=rng, validation=validation, callback=callback
-            )
-        progress.end_unused()
-        # with a constant y (or constant X) the mean is the exact fit: only the penalty
-        # keeps shrinking, so neither convergence nor dead units are worth a warning
-        positive = X[sample_weight > 0]
-        informative = bool(np.any(Y != y_mean) and np.any(positive != positive[0]))
-        W, beta, b0 = self._checked_weights(result, informative, options)
-        self.network_ = self._network(W, beta, b0, scaling, y_mean, y_scale, slope)
-        self._store_history(result, validation)
-        progress.close()
+        fit = self._fit_alternating(X, Y, sample_weight, Y.ravel() if self._y_was_1d else Y)
+        self.network_ = self._network(
+            fit.W, fit.beta, fit.b0, fit.scaling, fit.y_mean, fit.y_scale, fit.slope
+        )
+        fit.progress.close()
         return self
-
-    def _split(self, data, slope, rng):
-        """Training and validation problems (validation None without early stopping)."""
-        if not self.early_stopping:
-            return Problem(data, slope), None
-        n = data.n
-        n_val = min(max(1, int(round(self.validation_fraction * n))), n - 2)
-        perm = rng.permutation(n)
-        val_idx, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        weight = data.weight
-        if not (weight[val_idx].sum() > 0 and np.count_nonzero(weight[train]) >= 2):
-            return Problem(data, slope), None  # too few weighted rows to hold any out
-        return Problem(data.take(train), slope), Problem(data.take(val_idx), slope)
-
-    def _checked_weights(self, result, informative, options):
-        """The fitted weights, after the warnings the fit calls for."""
-        W, beta, b0 = result.W, result.beta, result.b0
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(beta)) and np.all(np.isfinite(b0))):
-            # cannot happen through the safeguards; keep the promise of a finite model
-            warnings.warn(
-                "The fit produced non-finite weights; falling back to the mean predictor.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-            W, beta, b0 = np.nan_to_num(W), np.zeros_like(beta), np.zeros_like(b0)
-        if "eigh" in result.warnings or "nonfinite" in result.warnings:
-            warnings.warn(
-                "Some hidden-layer systems were numerically singular or non-finite; they "
-                "were solved by eigendecomposition or skipped. Increase alpha or use "
-                "step_fraction='auto'.",
-                LinAlgConditionWarning,
-                stacklevel=3,
-            )
-        if not result.converged and self.max_iter > 0 and informative:
-            warnings.warn(
-                f"AlternatingOLSReLURegressor stopped at max_iter={self.max_iter} while the "
-                f"loss still decreased by more than tol={self.tol:g} per iteration; "
-                "increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        if informative:
-            warn_dead_units(
-                self,
-                result.history[-1].dead_units,
-                self.n_hidden,
-                "Set solver_options={'revive_dead_units': True} or lower alpha.",
-                # without revival every dead unit is lost for good: say so
-                limit=None if options["revive_dead_units"] else 0,
-            )
-        return W, beta, b0
-
-    def _store_history(self, result, validation):
-        self.n_iter_ = result.n_iter
-        self.best_iter_ = result.best_iter
-        self.alpha_ = result.alpha
-        self.alpha_scores_ = result.alpha_scores
-        self.history_ = result.history
-        self.loss_curve_ = np.array([record.loss for record in result.history])
-        self.validation_scores_ = (
-            np.array([record.val_mse for record in result.history])
-            if validation is not None
-            else None
-        )
-        self.stop_reason_ = result.stop_reason
-
-    def _resolve_batch_size(self, n):
-        """Rows of a hidden-layer solve (None: all of them)."""
-        if self.batch_size == "auto":
-            return AUTO_BATCH_ROWS if n > AUTO_BATCH_ROWS else None
-        return self.batch_size
-
-    @staticmethod
-    def _network(W, beta, b0, scaling, y_mean, y_scale, slope):
-        """The network on raw inputs and targets from standardized-unit weights."""
-        d = W.shape[1] - 1
-        return TwoLayerNetwork(
-            weights=W[:, :d],
-            bias=W[:, d],
-            activation="relu",
-            negative_slope=slope,
-            feature_scale=1.0,
-            coef=beta * y_scale,
-            intercept=y_mean + b0 * y_scale,
-            **scaling,
-        )
-
-    def _print_progress(self, record):
-        print(
-            f"[{type(self).__name__}] iter {record.iter:3d} loss {record.loss:.6g} "
-            f"mse {record.mse:.6g} surrogate {record.surrogate:.6g} "
-            f"flips {record.flip_fraction:.3f} dead {record.dead_units} "
-            f"{'accepted' if record.accepted else 'rejected'} step {record.step:g} "
-            f"({record.method}, {record.time:.2f}s)"
-        )

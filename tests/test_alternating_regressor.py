@@ -240,7 +240,7 @@ def test_no_penalty_path_with_the_matrix_free_solve():
 
 
 def test_auto_batch_size_is_all_rows_up_to_the_cap_and_the_cap_beyond(monkeypatch):
-    import skgiant._alternating_regressor as module
+    import skgiant._alternating_base as module  # the fit steps shared with the classifier
 
     monkeypatch.setattr(module, "AUTO_BATCH_ROWS", 50)
     X, y = _data(n=120)
