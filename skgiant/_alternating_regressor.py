@@ -12,6 +12,7 @@ from ._alternating_base import (  # noqa: F401 (re-exported: the names lived her
 )
 from ._base import TwoLayerRegressorBase, validate_fit_data
 from ._compat import _fit_context
+from ._intervals import IntervalMixin
 
 #: The published recipe (Barbu, 2023): ``AlternatingOLSReLURegressor(**PUBLISHED_PARAMS,
 #: alpha=1e-3 / n_samples)``. The penalty ``lambda = 1e-3`` of the paper is on
@@ -27,7 +28,7 @@ PUBLISHED_PARAMS = dict(
 )
 
 
-class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
+class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegressorBase):
     """Two-layer leaky-ReLU network trained by alternating exact least-squares solves.
 
     With the activation pattern held fixed the network output is linear in the first
@@ -149,6 +150,13 @@ class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
         Seeds the initialization, revivals, batches and the validation split.
     verbose : int, default=0
         Print one line of diagnostics per iteration when > 0.
+    intervals : bool, default=False
+        Prepare :meth:`predict_interval`: after the fit, refit the model on each half of
+        the rows with the penalty and the number of iterations this fit used, and keep
+        every row's residual under the model that did not see it, with a model of their
+        scale so that intervals widen where the data are noisier (cross-conformal
+        prediction, see :mod:`skgiant._intervals`). About doubles the fit time.
+        Measured coverage: ``benchmarks/RESULTS_intervals.md``.
 
     Attributes
     ----------
@@ -181,6 +189,9 @@ class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
         (``max_rejections`` consecutive rejected steps: no damping found a decrease),
         ``"validation"`` (early stopping), ``"callback"`` (a scikit-learn callback asked to stop) or
         ``"max_iter"``.
+    interval_calibration_ : IntervalCalibration or None
+        The cross-fitted, normalized residuals and the scale model behind
+        :meth:`predict_interval` (None unless ``intervals=True``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -226,6 +237,7 @@ class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
         clip_inputs=True,
         random_state=None,
         verbose=0,
+        intervals=False,
     ):
         self.n_hidden = n_hidden
         self.max_iter = max_iter
@@ -243,6 +255,11 @@ class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
         self.clip_inputs = clip_inputs
         self.random_state = random_state
         self.verbose = verbose
+        self.intervals = intervals
+
+    _parameter_constraints = {**AlternatingBase._parameter_constraints, "intervals": ["boolean"]}
+    #: Two folds: each refit costs about half a fit, so intervals about double the fit.
+    _interval_n_folds = 2
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -272,4 +289,9 @@ class AlternatingOLSReLURegressor(AlternatingBase, TwoLayerRegressorBase):
             fit.W, fit.beta, fit.b0, fit.scaling, fit.y_mean, fit.y_scale, fit.slope
         )
         fit.progress.close()
+        self._calibrate_intervals(X, Y, sample_weight)
         return self
+
+    def _refit_params(self):
+        """Parameters that refit the choices of this fit (for the cross-fitted intervals)."""
+        return dict(alpha=self.alpha_, max_iter=max(self.n_iter_, 1), early_stopping=False)

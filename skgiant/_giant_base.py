@@ -286,6 +286,7 @@ _OPTION_CHECKS = {
     "selection_max_width": lambda v: isinstance(v, Integral) and v >= 2,
     "selection_loo_rows": lambda v: isinstance(v, Integral) and v >= 2,
     "divergence_factor": lambda v: isinstance(v, Real) and v > 1,
+    "linear_penalty_ratio": lambda v: v is None or (isinstance(v, Real) and v > 0),
 }
 
 

@@ -4,9 +4,12 @@ The estimator validates, builds the solver configuration and reads the rows once
 their moments; the algorithm itself is :func:`skgiant._giant_solver.fit_giant_steps`.
 """
 
+import numpy as np
+
 from ._base import TwoLayerRegressorBase, validate_fit_data
 from ._compat import _fit_context
 from ._giant_base import GiantStepBase
+from ._intervals import IntervalMixin
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
 #: symmetric initialization, frozen random second layer. Tests and the paper scripts
@@ -20,7 +23,7 @@ THEORY_PARAMS = dict(
 )
 
 
-class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
+class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
     """Two-layer network trained by a few giant gradient steps and a ridge readout.
 
     The network is ``f(x) = sum_j beta_j act(<w_j, x> + b_j) / sqrt(p) + <theta, x> / sqrt(d)
@@ -157,9 +160,19 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
         - ``"selection_loo_rows"`` (256): the selection's readouts choose their
           penalty by leave-one-out on at most this many rows;
         - ``"divergence_factor"`` (1e6): a step whose rows grow beyond this factor of
-          their initial norm is undone (with a warning).
+          their initial norm is undone (with a warning);
+        - ``"linear_penalty_ratio"`` (None): with a fixed ``alpha``, the linear term's
+          penalty is this multiple of ``alpha`` (``alpha_linear_ / alpha_`` of an
+          automatic fit reproduces its readout).
 
         The theory's setting is :data:`THEORY_PARAMS` (``skgiant._giant_regressor``).
+    intervals : bool, default=False
+        Prepare :meth:`predict_interval`: after the fit, refit the model on 5 folds
+        with the settings this fit chose (no selection is repeated) and keep every row's
+        residual under the model that did not see it, with a model of their scale so
+        that intervals widen where the data are noisier (cross-conformal prediction,
+        see :mod:`skgiant._intervals`). Costs up to about the time of one more fit.
+        Measured coverage: ``benchmarks/RESULTS_intervals.md``.
 
     Attributes
     ----------
@@ -188,6 +201,9 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
         Per-step diagnostics: learning rate, batch loss, leading singular values of the
         update (a dominant first value is the rank-one spike of a giant step), rows capped,
         effective rank of ``W`` after the step.
+    interval_calibration_ : IntervalCalibration or None
+        The cross-fitted, normalized residuals and the scale model behind
+        :meth:`predict_interval` (None unless ``intervals=True``).
     selected_step_ : tuple of (float, int) or None
         The candidate ``(step size of the selection problem, number of steps)`` the
         selection chose (only with ``step_size="auto"``; a key of ``selection_scores_``).
@@ -268,6 +284,7 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
         verbose=0,
         random_state=None,
         solver_options=None,
+        intervals=False,
     ):
         self.n_hidden = n_hidden
         self.n_steps = n_steps
@@ -285,6 +302,9 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
         self.verbose = verbose
         self.random_state = random_state
         self.solver_options = solver_options
+        self.intervals = intervals
+
+    _parameter_constraints = {**GiantStepBase._parameter_constraints, "intervals": ["boolean"]}
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -316,4 +336,19 @@ class GiantStepRegressor(GiantStepBase, TwoLayerRegressorBase):
         )
         self._y_was_1d = y_was_1d  # callbacks may predict during the fit
         self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, continuing)
+        self._calibrate_intervals(X, Y, sw)
         return self
+
+    def _refit_params(self):
+        """Parameters that refit the choices of this fit (for the cross-fitted intervals)."""
+        options = dict(self.solver_options or {})
+        alpha = self.alpha_ if np.isfinite(self.alpha_) else 1e10  # "linear term only"
+        if self.alpha_linear_ is not None:
+            options["linear_penalty_ratio"] = self.alpha_linear_ / alpha
+        return dict(
+            n_steps=self.n_iter_,
+            step_size=self.step_size_,
+            alpha=alpha,
+            solver_options=options,
+            warm_start=False,
+        )

@@ -91,6 +91,10 @@ class GiantStepConfig:
         many rows.
     divergence_factor : float
         A step whose rows grow beyond this factor of their initial norm is undone.
+    linear_penalty_ratio : float or None
+        With a fixed ``alpha`` and ``linear_readout``: the linear term's penalty is this
+        multiple of ``alpha`` (None: the same penalty). Refitting a model with the pair of
+        penalties an automatic fit chose (its ``alpha_`` and ``alpha_linear_``).
     """
 
     n_steps: int = 1
@@ -115,6 +119,7 @@ class GiantStepConfig:
     selection_max_width: int = 128
     selection_loo_rows: int = 256
     divergence_factor: float = 1e6
+    linear_penalty_ratio: float | None = None
 
     def resolve_batch_size(self, n_pool):
         """Rows per step for a pool of ``n_pool`` rows."""
@@ -249,6 +254,8 @@ def _readout_fitter(data, config, *, loo_rows=None, ratio=None, quiet=False):
     """``fit(W, b)``: the readout on the features of ``(W, b)`` (one pass). With
     ``quiet``, ill-conditioning warnings are silenced (the final fit reports them)."""
     d = data.n_features if config.linear_readout else 0
+    if ratio is None and config.alpha != "auto":
+        ratio = config.linear_penalty_ratio
 
     def fit(W, b):
         with warnings.catch_warnings():

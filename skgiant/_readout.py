@@ -122,8 +122,9 @@ def fit_readout(
     n_linear : int
         Size of the trailing linear block (0: none).
     ratio : float, optional
-        With ``alpha="auto"`` and a linear block: a fixed ratio ``alpha_linear / alpha``
-        (only ``alpha`` is chosen; cheaper than the joint choice).
+        With a linear block: a fixed ratio ``alpha_linear / alpha`` (with
+        ``alpha="auto"`` only ``alpha`` is chosen, cheaper than the joint choice; with a
+        number the linear block gets ``ratio * alpha``).
     loo_rows : int, optional
         At most this many rows score leave-one-out (default :data:`LOO_ROWS`).
 
@@ -131,8 +132,8 @@ def fit_readout(
     -------
     Readout
     """
-    if ratio is not None and n_linear and alpha == "auto":
-        return _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows)
+    if ratio is not None and n_linear:
+        return _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows, alpha)
     weighted = np.flatnonzero(data.weight > 0)
     if len(weighted) < n_features:  # the dual form: everything from the kernel matrix
         sample = data.take(weighted)
@@ -192,7 +193,7 @@ def _fixed(beta, intercept, alpha, n_linear, feature_mean):
     )
 
 
-def _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows):
+def _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows, alpha="auto"):
     """The one-penalty readout on features whose linear block is scaled by
     ``1 / sqrt(ratio)``: the two-penalty problem with ``alpha_linear = ratio * alpha``."""
     p, s = n_features - n_linear, 1.0 / np.sqrt(ratio)
@@ -202,7 +203,7 @@ def _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows):
         phi[:, p:] *= s
         return phi
 
-    fit = fit_readout(data, scaled, n_features, loo_rows=loo_rows)
+    fit = fit_readout(data, scaled, n_features, alpha=alpha, loo_rows=loo_rows)
     fit.beta[p:] *= s
     fit.feature_mean[p:] /= s
     fit.alpha_linear = ratio * fit.alpha

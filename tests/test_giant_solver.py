@@ -178,3 +178,22 @@ def test_a_final_readout_replaces_the_ridge_readout_of_the_model():
     assert result.readout == "the classifier's readout"
     assert seen[0][0] is data and not np.allclose(seen[0][1], W)  # after the step
     assert data.passes == 1  # the gradient only: the hook reads the rows itself
+
+
+def test_linear_penalty_ratio_gives_the_linear_term_its_own_fixed_penalty():
+    X, y = _data(n=400)
+    alpha, ratio = 1e-2, 1e-3
+    model = GiantStepRegressor(
+        n_hidden=32, n_steps=0, alpha=alpha, random_state=0,
+        solver_options={"linear_penalty_ratio": ratio},
+    ).fit(X, y)  # fmt: skip
+    assert model.alpha_linear_ == pytest.approx(alpha * ratio)
+    net = model.network_
+    Z = net.inputs(X)
+    phi = np.hstack([net.hidden_of_inputs(Z), Z / np.sqrt(Z.shape[1])])
+    # Ridge with per-block penalties: scale the linear block by 1 / sqrt(ratio)
+    scaled = phi.copy()
+    scaled[:, 32:] /= np.sqrt(ratio)
+    ys = (y - y.mean()) / y.std()
+    ref = Ridge(alpha=alpha * len(y)).fit(scaled, ys)
+    assert_allclose(model.predict(X), (ref.predict(scaled)) * y.std() + y.mean(), rtol=1e-7)
