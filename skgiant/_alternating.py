@@ -75,6 +75,12 @@ DENSE_SMALL_DATA_FLOPS = 2e9
 #: (measured on the development data in benchmarks/bench_alternating.py, one core:
 #: 19-28 GFLOP/s against 40-45).
 CG_FLOP_COST = 2.0
+#: On rows held on a cluster every pass is a round trip over all blocks, so ``"auto"``
+#: solves densely there -- one pass builds ``M``, the right-hand side and the energy --
+#: up to this many unknowns ``P = p (d + 1)``: each block then sends ``8 P**2`` bytes
+#: (33 MB at 2048) and the driver factors ``M`` in ``P**3 / 3`` flops (3 GFLOP); beyond
+#: it the matrix-free solve reads the rows once per CG iteration.
+DISTRIBUTED_DENSE_UNKNOWNS = 2048
 
 
 # ----------------------------------------------------------------------------------------
@@ -128,9 +134,16 @@ class Problem:
         """Full passes over the rows so far (see :class:`~skgiant._blocks.RowData`)."""
         return self.data.passes
 
+    @property
+    def distributed(self):
+        """Whether the rows live on a cluster (activation patterns are then recomputed
+        in the blocks, see :class:`ImplicitPattern`)."""
+        return self.data.distributed
+
     def subset(self, index):
-        """The problem restricted to the rows ``index`` (gathered in one pass)."""
-        return Problem(self.data.take(index), self.slope)
+        """The problem restricted to the rows ``index`` (sorted): gathered in one pass in
+        memory; on a cluster, gathered when small and else a view of the blocks."""
+        return Problem(self.data.subset(index), self.slope)
 
 
 @dataclass(frozen=True)
@@ -260,15 +273,39 @@ def slopes(active, slope):
     return np.where(active, 1.0, slope)
 
 
+@dataclass(frozen=True)
+class ImplicitPattern:
+    """The activation pattern of the first layer ``W``, recomputed block by block from
+    the rows (``x1 @ W.T > 0``) instead of stored.
+
+    Rows on a cluster use it: an ``(n, p)`` pattern would have to live on the driver. As
+    the pattern is a function of ``W`` and the row, it holds for any subset of the rows.
+    """
+
+    W: np.ndarray
+
+    def of(self, X1):
+        """Boolean pattern of the rows ``X1`` (inputs with the ones column)."""
+        return X1 @ self.W.T > 0
+
+
+def _block_pattern(active, rows, X1):
+    """Boolean pattern of the block ``rows`` (inputs ``X1``) from a stored or implicit one."""
+    if isinstance(active, ImplicitPattern):
+        return active.of(X1)
+    return active[rows]
+
+
 def multipliers(problem, active):
     """The pattern ``active`` in the form the fixed-pattern operators multiply by.
 
     The float64 multipliers ``S`` (1 where active, ``slope`` elsewhere) are formed once
     (``8 n p`` bytes) when they fit in memory, so that the many products of one solve
     neither rebuild them nor convert booleans; otherwise the boolean pattern is
-    returned and each product forms ``S`` block by block.
+    returned and each product forms ``S`` block by block. An :class:`ImplicitPattern`
+    is returned as is.
     """
-    if active.dtype != bool:
+    if isinstance(active, ImplicitPattern) or active.dtype != bool:
         return active
     try:
         require_memory(8 * active.size, "", "")
@@ -277,11 +314,12 @@ def multipliers(problem, active):
     return slopes(active, problem.slope)
 
 
-def _block_multipliers(active, rows, slope):
-    """``S`` of the rows ``rows`` from a pattern as returned by :func:`multipliers`."""
-    if active.dtype != bool:
+def _block_multipliers(active, rows, X1, slope):
+    """``S`` of the rows ``rows`` (inputs ``X1``) from a pattern as returned by
+    :func:`multipliers`."""
+    if not isinstance(active, ImplicitPattern) and active.dtype != bool:
         return active[rows]
-    return slopes(active[rows], slope)
+    return slopes(_block_pattern(active, rows, X1), slope)
 
 
 def activation_pattern(problem, W):
@@ -313,7 +351,7 @@ class Evaluation:
     loss: float  # mse + penalty
     flip_fraction: float  # weighted fraction of (row, unit) pairs whose pattern changed
     active_mass: np.ndarray  # (p,) weighted fraction of rows on which each unit is active
-    active: np.ndarray | None = None  # (n, p) boolean pattern, when asked for
+    active: np.ndarray | ImplicitPattern | None = None  # (n, p) pattern, when asked for
 
 
 @dataclass
@@ -328,7 +366,8 @@ def loss_kernel(W, beta, b0, slope, reference=None, pattern=False):
     """Block kernel of :func:`evaluate`: weighted squared error, flips, active mass."""
 
     def kernel(block):
-        z = add_ones(block.X) @ W.T
+        X1 = add_ones(block.X)
+        z = X1 @ W.T
         active = z > 0
         h = np.maximum(z, slope * z) if slope else np.maximum(z, 0.0)
         w = block.weight
@@ -336,7 +375,8 @@ def loss_kernel(W, beta, b0, slope, reference=None, pattern=False):
         if reference is not None:
             # weighted, like everything else: a zero-weight row must not count (the
             # "pattern" stop tests flips == 0), and weight k counts as k copies
-            flips = float(w @ np.count_nonzero(active != reference[block.rows], axis=1))
+            changed = active != _block_pattern(reference, block.rows, X1)
+            flips = float(w @ np.count_nonzero(changed, axis=1))
         total = _weighted_energy(w, block.Y - b0 - h @ beta)
         return _LossSums(
             total, flips, w @ active, RowPieces(block.rows, active) if pattern else None
@@ -345,11 +385,13 @@ def loss_kernel(W, beta, b0, slope, reference=None, pattern=False):
     return kernel
 
 
-def _evaluation(problem, sums, W, beta, alpha):
+def _evaluation(problem, sums, W, beta, alpha, pattern=False):
     S = problem.weight_sum
     mse = sums.total / S
     denom = max(S * W.shape[0], np.finfo(float).tiny)
-    active = None if sums.pattern is None else sums.pattern.assemble()
+    active = ImplicitPattern(W) if pattern else None
+    if sums.pattern is not None:
+        active = sums.pattern.assemble()
     return Evaluation(
         mse, mse + penalty(alpha, W, beta), sums.flips / denom, sums.active_mass / S, active
     )
@@ -358,24 +400,27 @@ def _evaluation(problem, sums, W, beta, alpha):
 def evaluate(problem, W, beta, b0, alpha, reference=None, pattern=False):
     """True loss ``J`` of ``(W, beta, b0)`` in one pass; flips counted against ``reference``.
 
-    ``reference`` is a boolean pattern of shape ``(n, p)`` (or ``None``). With
-    ``pattern=True`` the activation pattern of ``W`` (:func:`activation_pattern`) is
-    returned too, at no extra product.
+    ``reference`` is a boolean pattern of shape ``(n, p)``, an :class:`ImplicitPattern`
+    (or ``None``). With ``pattern=True`` the activation pattern of ``W``
+    (:func:`activation_pattern`) is returned too, at no extra product; on rows held on a
+    cluster it is the :class:`ImplicitPattern` of ``W`` (nothing of size ``n x p`` reaches
+    the driver).
     """
-    kernel = loss_kernel(W, beta, b0, problem.slope, reference, pattern)
+    store = pattern and not problem.distributed
+    kernel = loss_kernel(W, beta, b0, problem.slope, reference, store)
     (sums,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
-    return _evaluation(problem, sums, W, beta, alpha)
+    return _evaluation(problem, sums, W, beta, alpha, pattern)
 
 
 def evaluate_with_statistics(problem, W, beta, b0, alpha, reference=None):
     """:func:`evaluate` (with the pattern) and :func:`readout_statistics` of ``W``, one pass."""
     kernels = (
-        loss_kernel(W, beta, b0, problem.slope, reference, True),
+        loss_kernel(W, beta, b0, problem.slope, reference, not problem.distributed),
         statistics_kernel(W, problem.slope, float(problem.weight.max())),
     )
     sums, moments = problem.data.reduce(*kernels, floats_per_row=3 * W.shape[0])
     stats = moments.gram_statistics(W.shape[0], problem.weight_sum)
-    return _evaluation(problem, sums, W, beta, alpha), stats
+    return _evaluation(problem, sums, W, beta, alpha, True), stats
 
 
 def surrogate_loss(problem, active, W, beta, b0, alpha):
@@ -386,8 +431,9 @@ def surrogate_loss(problem, active, W, beta, b0, alpha):
     """
 
     def kernel(block):
-        h = add_ones(block.X) @ W.T
-        h *= _block_multipliers(active, block.rows, problem.slope)
+        X1 = add_ones(block.X)
+        h = X1 @ W.T
+        h *= _block_multipliers(active, block.rows, X1, problem.slope)
         return _weighted_energy(block.weight, block.Y - b0 - h @ beta)
 
     (total,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
@@ -442,8 +488,9 @@ def normal_matvec(problem, active, beta, V):
     """``M @ vec(V)`` reshaped as ``(p, d + 1)`` without forming ``M`` (one pass, ``O(n p d)``)."""
 
     def kernel(block):
-        S = _block_multipliers(active, block.rows, problem.slope)
-        return _block_matvec(add_ones(block.X), S, block.weight, beta, V)
+        X1 = add_ones(block.X)
+        S = _block_multipliers(active, block.rows, X1, problem.slope)
+        return _block_matvec(X1, S, block.weight, beta, V)
 
     (total,) = problem.data.reduce(kernel, floats_per_row=4 * V.shape[0])
     return _finish_matvec(total, beta, problem.weight_sum)
@@ -511,7 +558,7 @@ def system_kernel(problem, active, W, beta, b0, kind):
 
     def kernel(block):
         X1 = add_ones(block.X)
-        S = _block_multipliers(active, block.rows, problem.slope)
+        S = _block_multipliers(active, block.rows, X1, problem.slope)
         w = block.weight
         resid = block.Y - b0
         t = (resid * w[:, None]) @ beta.T
@@ -665,22 +712,27 @@ def solve_hidden_cg(
     return HiddenSolve(x, "cg", np.nan, it, float(r_norm / rhs_norm), surrogate)
 
 
-def choose_solver(solver, p, d1, n, max_inner_iter=30):
+def choose_solver(solver, p, d1, n, max_inner_iter=30, *, distributed=False):
     """``"dense"`` or ``"cg"`` for ``solver`` in {"auto", "dense", "cg"}.
 
     ``"auto"`` is dense while ``n P**2 + P**3 / 3 <= DENSE_ALWAYS_FLOPS``
     (``P = p * d1``, ``n`` the rows of the solve), or ``<= DENSE_SMALL_DATA_FLOPS``
     with ``n <= P``. Otherwise it picks the solve of least estimated time: dense while
     ``n P**2 + P**3 / 3`` is at most ``CG_FLOP_COST * max_inner_iter * 4 n P`` (about
-    ``P <= 240`` with 30 CG iterations), matrix-free beyond. The dense solve is also
-    ruled out when its matrix does not fit in memory.
+    ``P <= 240`` with 30 CG iterations), matrix-free beyond. On rows held on a cluster
+    (``distributed``) passes, not flops, are what counts: dense up to
+    ``P <= DISTRIBUTED_DENSE_UNKNOWNS``. The dense solve is also ruled out when its
+    matrix does not fit in memory.
     """
     if solver != "auto":
         return solver
     P = p * d1
     dense_flops = n * P**2 + P**3 / 3
     small = dense_flops <= DENSE_ALWAYS_FLOPS or (n <= P and dense_flops <= DENSE_SMALL_DATA_FLOPS)
-    if not small and dense_flops > CG_FLOP_COST * max_inner_iter * 4 * n * P:
+    if distributed:
+        if P > DISTRIBUTED_DENSE_UNKNOWNS:
+            return "cg"
+    elif not small and dense_flops > CG_FLOP_COST * max_inner_iter * 4 * n * P:
         return "cg"
     try:
         require_memory(dense_bytes(p, d1), "", "")
@@ -700,7 +752,9 @@ def solve_hidden(
     normal equations.
     """
     if system is None:
-        kind = choose_solver(solver, *W.shape, problem.n, cg.get("max_iter", 100))
+        kind = choose_solver(
+            solver, *W.shape, problem.n, cg.get("max_iter", 100), distributed=problem.distributed
+        )
         system = hidden_system(problem, active, W, beta, b0, kind)
     if system.kind == "dense":
         sol = solve_dense_system((system.M, system.r), W, alpha, mu)
@@ -840,10 +894,28 @@ def content_folds(problem, k, rng):
     return folds if all(len(f) for f in folds) else None
 
 
-def _distinct_weighted_inputs(problem):
-    """Number of distinct inputs among the rows of positive weight."""
-    X = problem.data.map(lambda b: b.X[b.weight > 0])
-    return len(np.unique(X, axis=0))
+class _Range:
+    """Columnwise range of the weighted rows of a block (a partial sum of one pass)."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def __add__(self, other):
+        return _Range(np.fmin(self.low, other.low), np.fmax(self.high, other.high))
+
+
+def _has_distinct_weighted_inputs(problem):
+    """Whether the rows of positive weight hold at least two distinct inputs (some
+    column varies among them), in one pass that gathers no rows."""
+
+    def kernel(block):
+        X = block.X[block.weight > 0]
+        if not len(X):
+            return _Range(np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf))
+        return _Range(X.min(axis=0), X.max(axis=0))
+
+    (total,) = problem.data.reduce(kernel, floats_per_row=problem.n_inputs)
+    return bool(np.any(total.low < total.high))
 
 
 def penalty_on_held_out_rows(problem, W, alpha, rng, config):
@@ -870,7 +942,7 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, config):
     for held in folds:
         held = np.sort(held)
         train = problem.subset(np.setdiff1d(np.arange(problem.n), held))
-        if _distinct_weighted_inputs(train) < 2:  # nothing to fit
+        if not _has_distinct_weighted_inputs(train):  # nothing to fit
             return alpha, None
         val, W_start = problem.subset(held), W
         for candidate in candidates:
@@ -899,7 +971,10 @@ def choose_penalty(problem, config, W, rng):
         return (alpha, *solve_beta(problem, W, alpha), None)
     alpha, beta, b0 = select_alpha(problem, W)
     few_rows = problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size
-    dense = choose_solver(config.solver, *W.shape, problem.n, config.max_inner_iter) == "dense"
+    kind = choose_solver(
+        config.solver, *W.shape, problem.n, config.max_inner_iter, distributed=problem.distributed
+    )
+    dense = kind == "dense"
     if not (config.max_iter > 0 and few_rows and dense):
         return alpha, beta, b0, None
     alpha, scores = penalty_on_held_out_rows(problem, W, alpha, rng, config)
@@ -985,8 +1060,9 @@ def initialize(problem, config, rng, W_init=None):
     """
     d = problem.n_inputs - 1
     p = config.n_hidden if W_init is None else W_init.shape[0]
+    patterns = 0 if problem.distributed else 2 * problem.n * p  # else recomputed in blocks
     require_memory(
-        8 * 3 * p * p + 2 * problem.n * p,
+        8 * 3 * p * p + patterns,
         f"The readout of n_hidden={p} units (a {p} x {p} Gram matrix and its "
         f"eigenvectors) and the {problem.n} x {p} activation patterns",
         "Lower n_hidden (or fit on fewer rows).",
@@ -1011,11 +1087,17 @@ def hidden_step(problem, config, state, rng):
     batch, batch_active = problem, state.current.active
     if config.batch_size is not None and config.batch_size < problem.n:
         index = np.sort(rng.choice(problem.n, config.batch_size, replace=False))
-        batch, batch_active = problem.subset(index), batch_active[index]
+        batch = problem.subset(index)
+        if not isinstance(batch_active, ImplicitPattern):
+            batch_active = batch_active[index]
+        elif not batch.distributed:  # a batch gathered from a cluster: store its pattern
+            batch_active = activation_pattern(batch, state.W)
         state.system = None
     W = state.W
     if state.system is None:
-        kind = choose_solver(config.solver, *W.shape, batch.n, config.max_inner_iter)
+        kind = choose_solver(
+            config.solver, *W.shape, batch.n, config.max_inner_iter, distributed=batch.distributed
+        )
         with np.errstate(all="ignore"):
             state.system = hidden_system(batch, batch_active, W, state.beta, state.b0, kind)
     mu = damping_for(config, state.system, state.damping)
@@ -1225,7 +1307,10 @@ def fit_alternating(problem, config=None, *, rng=None, W_init=None, validation=N
     revival adds 2. A rejected iteration reads them once per step length tried (three
     with ``step_fraction="auto"``) and keeps its normal equations for the next try. With
     ``batch_size`` the equations and CG products read the batch instead, gathered by
-    one pass.
+    one pass. On rows held on a cluster (:class:`~skgiant._dask.DaskRowData`) the
+    counts are the same and each pass is one ``dask.compute``; the activation patterns
+    are recomputed in the blocks (:class:`ImplicitPattern`), and ``solver="auto"``
+    prefers the dense solve (:func:`choose_solver`).
 
     Parameters
     ----------

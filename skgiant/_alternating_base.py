@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._alternating import AlternatingConfig, Problem, fit_alternating
-from ._base import FitProgress, standardize_targets, warn_dead_units
+from ._base import FitProgress, is_dask_collection, standardize_targets, warn_dead_units
 from ._blocks import RowData
 from ._compat import Interval, StrOptions, validate_parameter_constraints
 from ._network import TwoLayerNetwork, input_scaling
@@ -105,20 +105,12 @@ class AlternatingBase:
         """Fit on validated data: ``Y`` is the float64 target matrix, ``y_user`` what
         callbacks are given as ``y``. Sets the fitted attributes of the iteration (not
         ``network_``); returns an :class:`AlternatingFit`."""
-        if not np.all(np.isfinite(Y)):  # validate_data already rejects these; belt and braces
-            raise ValueError("y contains NaN or infinity.")
         options = solver_options(self.solver_options, type(self).__name__)
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
-
         # inputs and targets are standardized on the fly by the row blocks; the scalings
         # are folded into the network afterwards
-        scaling = input_scaling(X, sample_weight, clip=self.clip_inputs)
-        y_mean, y_scale = standardize_targets(Y, sample_weight)
+        data, scaling, y_mean, y_scale, informative = self._row_data(X, Y, sample_weight)
         slope = float(self.negative_slope)
-        data = RowData(
-            X, np.asarray(Y, dtype=np.float64), sample_weight, scaling["input_mean"],
-            scaling["input_scale"], y_mean, y_scale,
-        )  # fmt: skip
         problem, validation = self._split(data, slope, rng)
 
         def network(state):
@@ -149,13 +141,31 @@ class AlternatingBase:
                 problem, config, rng=rng, validation=validation, callback=callback
             )
         progress.end_unused()
-        # with a constant y (or constant X) the mean is the exact fit: only the penalty
-        # keeps shrinking, so neither convergence nor dead units are worth a warning
-        positive = X[sample_weight > 0]
-        informative = bool(np.any(Y != y_mean) and np.any(positive != positive[0]))
         W, beta, b0 = self._checked_weights(result, informative, options)
         self._store_history(result, validation)
         return AlternatingFit(W, beta, b0, data, scaling, y_mean, y_scale, slope, progress)
+
+    def _row_data(self, X, Y, sample_weight):
+        """``(data, scaling, y_mean, y_scale, informative)``: the training rows
+        standardized on the fly, the input scaling, the target mean and scale, and
+        whether X and Y vary (with a constant y or X the mean is the exact fit: only the
+        penalty keeps shrinking, so neither convergence nor dead units are worth a
+        warning). Dask arrays stay on their blocks (one pass computes the moments)."""
+        if is_dask_collection(X):
+            from ._dask import standardized_rows
+
+            return standardized_rows(X, Y, sample_weight, clip=self.clip_inputs)
+        if not np.all(np.isfinite(Y)):  # validate_data already rejects these; belt and braces
+            raise ValueError("y contains NaN or infinity.")
+        scaling = input_scaling(X, sample_weight, clip=self.clip_inputs)
+        y_mean, y_scale = standardize_targets(Y, sample_weight)
+        data = RowData(
+            X, np.asarray(Y, dtype=np.float64), sample_weight, scaling["input_mean"],
+            scaling["input_scale"], y_mean, y_scale,
+        )  # fmt: skip
+        positive = X[sample_weight > 0]
+        informative = bool(np.any(Y != y_mean) and np.any(positive != positive[0]))
+        return data, scaling, y_mean, y_scale, informative
 
     def _split(self, data, slope, rng):
         """Training and validation problems (validation None without early stopping)."""
@@ -168,7 +178,8 @@ class AlternatingBase:
         weight = data.weight
         if not (weight[val_idx].sum() > 0 and np.count_nonzero(weight[train]) >= 2):
             return Problem(data, slope), None  # too few weighted rows to hold any out
-        return Problem(data.take(train), slope), Problem(data.take(val_idx), slope)
+        # (in memory both are gathered; on a cluster large ones stay in the blocks)
+        return Problem(data.subset(train), slope), Problem(data.subset(val_idx), slope)
 
     def _checked_weights(self, result, informative, options):
         """The fitted weights, after the warnings the fit calls for."""

@@ -10,7 +10,7 @@ from ._alternating_base import (  # noqa: F401 (re-exported: the names lived her
     SOLVER_OPTION_DEFAULTS,
     AlternatingBase,
 )
-from ._base import TwoLayerRegressorBase, validate_fit_data
+from ._base import TwoLayerRegressorBase, is_dask_collection, validate_fit_data
 from ._compat import _fit_context
 from ._intervals import IntervalMixin
 
@@ -268,7 +268,9 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs (float32 is kept for predictions; solves are float64).
+            Training inputs (float32 is kept for predictions; solves are float64). A
+            dask array or DataFrame is fitted on its blocks (the rows never reach the
+            driver; see the user guide's "Scaling out" page).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -281,8 +283,13 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
             The fitted estimator.
         """
         min_samples = 3 if self.early_stopping else 2
+        if self.intervals and any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            raise ValueError(
+                "intervals=True needs in-memory data (the intervals refit on folds of the "
+                "rows); fit on dask arrays with intervals=False."
+            )
         X, Y, sample_weight, self._y_was_1d = validate_fit_data(
-            self, X, y, sample_weight, min_samples=min_samples
+            self, X, y, sample_weight, min_samples=min_samples, allow_dask=True
         )
         fit = self._fit_alternating(X, Y, sample_weight, Y.ravel() if self._y_was_1d else Y)
         self.network_ = self._network(

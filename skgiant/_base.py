@@ -32,8 +32,9 @@ def validate_fit_data(
         if not allow_dask:
             raise TypeError(
                 f"{type(estimator).__name__} does not accept dask collections: dask input "
-                "is supported by GiantStepRegressor only for now. Pass numpy arrays "
-                "(X.compute() when the data fit in memory) or use GiantStepRegressor."
+                "is supported by GiantStepRegressor and AlternatingOLSReLURegressor only "
+                "for now. Pass numpy arrays (X.compute() when the data fit in memory) or "
+                "use one of those."
             )
         from ._dask import validate_dask_fit_data
 

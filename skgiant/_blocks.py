@@ -17,6 +17,7 @@ Inputs and targets are standardized on the fly (``x_mean``, ``x_scale``, ``y_mea
 """
 
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
@@ -102,6 +103,10 @@ class RowData:
     chunk: int | None = None
     _counter: _Counter = field(default_factory=_Counter, repr=False)
 
+    #: Whether the rows live outside the driver (on a cluster): per-row results as large
+    #: as ``n x p`` are then not kept on the driver but recomputed in the blocks.
+    distributed: ClassVar[bool] = False
+
     @property
     def n(self):
         return self.X.shape[0]
@@ -177,6 +182,11 @@ class RowData:
         """The rows ``index`` gathered into an in-memory ``RowData`` (one pass)."""
         self._counter.passes += 1
         return self._gathered(index)
+
+    def subset(self, index):
+        """The rows ``index`` (sorted) as data of their own, numbered from 0 in that
+        order; in memory they are gathered (one pass, as :meth:`take`)."""
+        return self.take(index)
 
     def _gathered(self, index):
         block = self.block(np.asarray(index))

@@ -1,7 +1,8 @@
-"""Training rows on the blocks of a Dask array: the giant-step fit beyond one machine.
+"""Training rows on the blocks of a Dask array: the fits beyond one machine.
 
-:class:`DaskRowData` has the interface of :class:`~skgiant._blocks.RowData`, so the solver
-(:func:`~skgiant._giant_solver.fit_giant_steps`) runs unchanged: each pass maps the same
+:class:`DaskRowData` has the interface of :class:`~skgiant._blocks.RowData`, so the solvers
+(:func:`~skgiant._giant_solver.fit_giant_steps`,
+:func:`~skgiant._alternating.fit_alternating`) run unchanged: each pass maps the same
 block kernels over the row blocks of the dask arrays and adds their partial sums in a tree
 (:func:`~skgiant._blocks.add_partials`), with one ``dask.compute`` per pass. Inside a dask
 block the kernels still see row chunks of at most ``chunk`` rows, so a block of a million
@@ -19,7 +20,11 @@ What is computed where:
   (nothing is shipped when all weights are 1);
 - every block knows the global index of its first row (``Block.rows`` is a global slice),
   so row-indexed draws do not depend on the chunking, and a fit equals the in-memory fit
-  on the same rows up to rounding.
+  on the same rows up to rounding;
+- a subset of the rows (:meth:`DaskRowData.subset`: a batch, held-out rows, a fold) is
+  gathered to the driver when small and otherwise stays in the blocks as a *view*: a
+  boolean mask persisted once on the workers, whose kernels see only the kept rows,
+  numbered from 0 in order, exactly as in the gathered copy.
 
 Finiteness is checked in the first pass (fused with the moments) and reported after it.
 This module imports dask; the package imports this module only when given a dask
@@ -39,6 +44,9 @@ from ._compat import _check_sample_weight
 
 #: Partial results combined per node of the reduction tree.
 SPLIT_EVERY = 8
+#: :meth:`DaskRowData.subset` gathers a subset to the driver up to this many bytes of
+#: rows (inputs, targets and weights in float64) and keeps larger ones in the blocks.
+GATHER_BYTES = 256 * 2**20
 
 
 # ----------------------------------------------------------------------------------------
@@ -65,13 +73,25 @@ class DaskRowData(RowData):
         Check in every pass that ``X`` and ``Y`` are finite, and raise a ``ValueError``
         after the pass if not (the raw data checks in its first pass; its standardized
         copies do not repeat it).
+
+    A view made by :meth:`subset` keeps the arrays of all rows and a mask of its own:
+    ``weight`` is then the weights of the kept rows, ``kept`` (on the driver) and
+    ``block_mask`` (persisted on the workers) mark them among all rows, and
+    ``block_starts`` numbers the first kept row of each dask block.
     """
 
     check_finite: bool = True
-    block_weight: object = None  # the weights as a dask array, set up once
+    block_weight: object = None  # the weights of all rows as a dask array, set up once
+    kept: np.ndarray | None = None  # (N,) bool over all rows, for a view
+    block_mask: object = None  # ``kept`` as a dask array with X's row chunks
+    block_starts: np.ndarray | None = None  # index of each block's first (kept) row
+
+    distributed = True
 
     def __post_init__(self):
         check_row_chunks(self.X, self.Y, "X", "y")
+        if self.block_starts is None:
+            self.block_starts = np.cumsum((0,) + self.X.chunks[0])[:-1]
         if self.block_weight is None:
             rows = (self.X.chunks[0],)
             if np.all(self.weight == 1.0):  # made inside the blocks: nothing to ship
@@ -86,10 +106,35 @@ class DaskRowData(RowData):
             check_finite=False,
         )  # fmt: skip
 
+    @property
+    def n(self):
+        return len(self.weight)
+
     def block(self, rows):
         raise NotImplementedError(
             "Rows on dask blocks are read through passes (reduce, map, take)."
         )
+
+    def subset(self, index):
+        """The rows ``index`` (sorted positions in this data) as data of their own,
+        numbered from 0 in that order: gathered to the driver (one pass, :meth:`take`)
+        when they take at most ``GATHER_BYTES``, else a view that leaves them in the
+        blocks (no pass now; its passes read all blocks and count on this data's
+        counter)."""
+        index = np.asarray(index, dtype=np.intp)
+        row_bytes = 8 * (self.n_features + self.n_outputs + 1)
+        if len(index) * row_bytes <= GATHER_BYTES:
+            return self.take(index)
+        rows = index if self.kept is None else np.flatnonzero(self.kept)[index]
+        kept = np.zeros(self.X.shape[0], dtype=bool)
+        kept[rows] = True
+        chunks = self.X.chunks[0]
+        counts = np.diff(np.searchsorted(rows, np.cumsum((0,) + chunks)))
+        (block_mask,) = dask.persist(da.from_array(kept, chunks=(chunks,)))
+        return replace(
+            self, weight=self.weight[index], kept=kept, block_mask=block_mask,
+            block_starts=np.cumsum(np.r_[0, counts])[:-1],
+        )  # fmt: skip
 
     def reduce(self, *kernels, floats_per_row=1, gather=None):
         """One pass: the sum over the dask blocks of each ``kernel(block)``; see
@@ -116,7 +161,7 @@ class DaskRowData(RowData):
         return self._rows(self._run((), "take", index, 1, blocks=blocks)["rows"])
 
     def _starts(self):
-        return np.cumsum((0,) + self.X.chunks[0])[:-1]
+        return self.block_starts
 
     def _rows(self, parts):
         """The gathered rows (standardized in the blocks) as in-memory ``RowData``."""
@@ -135,16 +180,19 @@ class DaskRowData(RowData):
             standardization=(self.x_mean, self.x_scale, self.y_mean, self.y_scale),
         )  # fmt: skip
         arrays = (self.X, self.Y, self.block_weight)
+        if self.block_mask is not None:
+            arrays += (self.block_mask,)
         starts = self._starts()
         if blocks is not None:
             arrays = tuple(a.blocks[blocks.tolist()] for a in arrays)
             starts = starts[blocks]
-        X, Y, w = arrays
+        X, Y, w = arrays[:3]
+        mask = (arrays[3], "i") if len(arrays) > 3 else (None, None)
         # the job (kernels and their captured arrays) is one key, sent once per worker
         job = dask.delayed(job, name=f"skgiant-job-{uuid.uuid4().hex}", traverse=False)
         parts = da.blockwise(
             _block_pass, "i", X, "ij", Y, "ik", w, "i",
-            da.from_array(starts, chunks=1), "i", job, None,
+            da.from_array(starts, chunks=1), "i", *mask, job, None,
             dtype=object, concatenate=True, align_arrays=False,
             meta=np.empty((0,), dtype=object),
         )  # fmt: skip
@@ -193,8 +241,9 @@ class _OffsetRows(RowData):
         return Block(block.X, block.Y, block.weight, shifted)
 
 
-def _block_pass(X, Y, w, start, job):
-    """The partial result of one dask block: kernel sums, mapped rows, gathered rows."""
+def _block_pass(X, Y, w, start, mask, job):
+    """The partial result of one dask block: kernel sums, mapped rows, gathered rows
+    (of the rows ``mask`` keeps, for a view; ``start`` numbers the first of them)."""
     start = int(start[0])
     out = {"x_finite": True, "y_finite": True, "sums": None, "rows": [], "mapped": []}
     if job.check_finite:
@@ -202,6 +251,10 @@ def _block_pass(X, Y, w, start, job):
         out["y_finite"] = bool(np.isfinite(Y).all())
         if not (out["x_finite"] and out["y_finite"]):
             return out  # the pass raises; the kernels need not see these rows
+    if mask is not None:
+        X, Y, w = X[mask], Y[mask], w[mask]
+    if X.shape[0] == 0:
+        return out
     rows = _OffsetRows(X, Y, w, *job.standardization, chunk=job.chunk, offset=start)
     if job.kind == "reduce" and job.kernels:
         out["sums"] = rows.reduce(*job.kernels, floats_per_row=job.floats_per_row)
@@ -418,3 +471,34 @@ def r2_score(estimator, X, y, sample_weight=None):
     score[nonzero] = 1.0 - numerator[nonzero] / denominator[nonzero]
     score[~nonzero & (numerator != 0)] = 0.0
     return float(score.mean())
+
+
+# ----------------------------------------------------------------------------------------
+# The alternating fit's first pass
+# ----------------------------------------------------------------------------------------
+
+
+def standardized_rows(X, Y, sample_weight, *, clip):
+    """The training rows of an alternating fit on dask arrays, standardized on the fly.
+
+    One pass computes the weighted moments and range of ``[X, Y]`` (and checks that
+    both are finite), from which come what the in-memory fit computes on arrays.
+    Returns ``(data, scaling, y_mean, y_scale, informative)``: the standardized
+    :class:`DaskRowData`, the input scaling of :func:`skgiant._network.input_scaling`,
+    the target mean and scale, and whether some input and some target vary among the
+    weighted rows.
+    """
+    from ._giant_solver import first_pass
+    from ._network import scaling_from_moments
+
+    raw = DaskRowData(X, Y, sample_weight)
+    d = raw.n_features
+    total = first_pass(raw, np.zeros(0, dtype=np.intp), cross=False).moments
+    x_moments, y_moments = total.columns(slice(0, d)), total.columns(slice(d, None))
+    scaling = scaling_from_moments(x_moments, clip=clip)
+    y_mean, y_scale = y_moments.mean_and_scale()
+    informative = bool(np.any(x_moments.low < x_moments.high)) and bool(
+        np.any(y_moments.low < y_moments.high)
+    )
+    data = raw.standardized(scaling["input_mean"], scaling["input_scale"], y_mean, y_scale)
+    return data, scaling, y_mean, y_scale, informative
