@@ -90,7 +90,7 @@ class GiantStepBase:
         self.network_ = to_network(result.W, result.b, result.readout)
         if self.activation == "relu" and informative:
             # a ReLU unit is dead when its weighted mean activation is exactly zero
-            dead = int(np.count_nonzero(result.readout.feature_mean[: self.n_hidden] <= 0))
+            dead = int(np.count_nonzero(self._hidden_means(result)[: self.n_hidden] <= 0))
             warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
         progress.close()
         return result
@@ -196,25 +196,32 @@ class GiantStepBase:
         )  # else the mean is the exact fit
         return raw.standardized(*standardize), scaling, linear, sample, informative
 
+    def _hidden_means(self, result):
+        """Weighted mean of each readout feature on the training rows."""
+        return result.readout.feature_mean
+
     def _set_fitted(self, result, start, continuing):
-        readout = result.readout
+        self._set_readout_fitted(result.readout)
         self.step_size_ = result.step_size
         self.selected_step_ = result.selected
         self.selection_scores_ = result.selection_scores
         self.step_size_scores_ = {}
         for (c, _), score in result.selection_scores.items():
             self.step_size_scores_[c] = min(score, self.step_size_scores_.get(c, np.inf))
-        self.alpha_ = float(readout.alpha)
-        self.alpha_linear_ = readout.alpha_linear
-        self.alpha_grid_ = readout.alpha_grid
-        self.cv_mse_ = readout.cv_curve
-        self.alpha_criterion_ = readout.criterion
         self.initial_signs_ = start.a
         self._batch_seed = start.seed
         self._trainable = start.trainable
         self.history_ = (self.history_ if continuing else []) + result.history
         self.n_iter_ = start.start_step + len(result.history)
         self.loss_curve_ = np.array([r.batch_loss for r in self.history_])
+
+    def _set_readout_fitted(self, readout):
+        """The fitted attributes of the final readout (the ridge readout's here)."""
+        self.alpha_ = float(readout.alpha)
+        self.alpha_linear_ = readout.alpha_linear
+        self.alpha_grid_ = readout.alpha_grid
+        self.cv_mse_ = readout.cv_curve
+        self.alpha_criterion_ = readout.criterion
 
     def _build_network(self, W, b, result, *, d, scaling):
         p = W.shape[0]
