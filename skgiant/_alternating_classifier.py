@@ -19,8 +19,7 @@ from ._network import TwoLayerNetwork
 
 
 class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
-    """Two-layer leaky-ReLU classifier: alternating exact least squares on the one-hot
-    labels, then a calibrated probabilistic readout.
+    """Two-layer leaky-ReLU classifier: alternating least squares, calibrated readout.
 
     The first layer is fitted exactly as :class:`AlternatingOLSReLURegressor` fits it on
     the one-hot matrix of the labels (its least-squares iteration: each hidden-layer solve
@@ -70,6 +69,7 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         Hold out ``validation_fraction`` of the rows and keep the iterate with the least
         validation squared error on the one-hot targets.
     validation_fraction : float in (0, 1), default=0.1
+        Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=5
         Patience of early stopping, ``>= 1``.
     clip_inputs : bool, default=True

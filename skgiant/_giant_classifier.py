@@ -34,8 +34,7 @@ class ClassReadout:
 
 
 class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
-    """Two-layer network classifier: giant gradient steps on the first layer, then a
-    calibrated probabilistic readout.
+    """Two-layer network classifier: giant steps on the first layer, calibrated readout.
 
     The labels are one-hot encoded and the first layer takes the giant steps of
     :class:`GiantStepRegressor` on that matrix with the squared loss, the setting of the
