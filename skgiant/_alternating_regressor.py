@@ -258,8 +258,6 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         self.intervals = intervals
 
     _parameter_constraints = {**AlternatingBase._parameter_constraints, "intervals": ["boolean"]}
-    #: Two folds: each refit costs about half a fit, so intervals about double the fit.
-    _interval_n_folds = 2
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -167,8 +167,8 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
 
         The theory's setting is :data:`THEORY_PARAMS` (``skgiant._giant_regressor``).
     intervals : bool, default=False
-        Prepare :meth:`predict_interval`: after the fit, refit the model on 5 folds
-        with the settings this fit chose (no selection is repeated) and keep every row's
+        Prepare :meth:`predict_interval`: after the fit, refit the model on each half of
+        the rows with the settings this fit chose (no selection is repeated) and keep every row's
         residual under the model that did not see it, with a model of their scale so
         that intervals widen where the data are noisier (cross-conformal prediction,
         see :mod:`skgiant._intervals`). Costs up to about the time of one more fit.
