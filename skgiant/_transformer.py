@@ -2,9 +2,11 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import _fit_context
+from ._classifier_base import class_targets
+from ._compat import StrOptions, _fit_context
 from ._giant_regressor import GiantStepRegressor
 
 #: The GiantStepRegressor parameters the transformer exposes (the rest keep their defaults).
@@ -80,12 +82,23 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Passed to the internal regressor (progress per step-size candidate and step).
     random_state : int, RandomState instance or None, default=None
         Seeds the internal regressor.
+    target_type : {"auto", "classes", "values"}, default="auto"
+        How ``y`` is read. ``"classes"``: class labels, one-hot encoded (with two
+        classes, the indicator of the second), so the steps follow the squared loss on
+        the one-hot matrix and the features are the hidden layer of a
+        :class:`GiantStepClassifier` with the same parameters. ``"values"``: numeric
+        targets (regression). ``"auto"``: classes when ``y`` holds strings, booleans or
+        other non-numeric labels, values when it is numeric; integer class codes
+        (``0, 1, 2``) need ``"classes"``, since integers may also be counts or ratings.
 
     Attributes
     ----------
     regressor_ : GiantStepRegressor
         The fitted internal regressor (its ``history_``, ``loss_curve_`` and
-        ``step_size_`` describe the steps).
+        ``step_size_`` describe the steps), fitted on the one-hot labels when ``y`` is
+        read as classes.
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted (only when ``y`` is read as classes).
     network_ : TwoLayerNetwork
         ``regressor_.network_``; ``transform`` uses its first layer.
     n_features_in_ : int
@@ -117,7 +130,8 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     """
 
     _parameter_constraints = {
-        name: GiantStepRegressor._parameter_constraints[name] for name in _SHARED
+        **{name: GiantStepRegressor._parameter_constraints[name] for name in _SHARED},
+        "target_type": [StrOptions({"auto", "classes", "values"})],
     }
 
     def __init__(
@@ -135,6 +149,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         clip_inputs=True,
         verbose=0,
         random_state=None,
+        target_type="auto",
     ):
         self.n_hidden = n_hidden
         self.n_steps = n_steps
@@ -148,6 +163,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.clip_inputs = clip_inputs
         self.verbose = verbose
         self.random_state = random_state
+        self.target_type = target_type
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -158,7 +174,8 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         X : array-like of shape (n_samples, n_features)
             Training inputs (standardized internally).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets: the steps follow the gradient of the squared loss on them.
+            Targets: the steps follow the gradient of the squared loss on them (on
+            their one-hot matrix when they are class labels; see ``target_type``).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative frequency weights.
 
@@ -173,9 +190,24 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             y,
             dtype=[np.float64, np.float32],
             multi_output=True,
-            y_numeric=True,
             ensure_min_samples=2,
         )
+        y = np.asarray(y)
+        as_classes = self.target_type == "classes" or (
+            self.target_type == "auto" and y.ndim == 1 and y.dtype.kind not in "iuf"
+        )
+        if as_classes:
+            check_classification_targets(y)
+            self.classes_, encoded = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "GiantStepFeatures needs at least 2 classes in y read as class labels; "
+                    f"got only one class: {self.classes_.tolist()}."
+                )
+            y = class_targets(encoded, len(self.classes_))
+        else:
+            self.__dict__.pop("classes_", None)  # from an earlier fit on labels
+            y = np.asarray(y, dtype=np.float64)
         params = {name: getattr(self, name) for name in _SHARED}
         self.regressor_ = GiantStepRegressor(**params).fit(X, y, sample_weight=sample_weight)
         self.network_ = self.regressor_.network_

@@ -290,3 +290,23 @@ def test_model_selection_tools():
     )
     assert proba.shape == (len(y), 2)
     assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_giant_step_features_read_class_labels_as_the_classifier_does():
+    from skgiant import GiantStepFeatures
+
+    shared = dict(n_hidden=24, n_steps=1, step_size=0.5, alpha=0.01, random_state=0)
+    for n_classes in (2, 3):
+        X, y = _classes(n_classes=n_classes)
+        names = np.array(["ant", "bee", "cat"])[:n_classes]
+        classifier = GiantStepClassifier(**shared).fit(X, y)
+        by_name = GiantStepFeatures(**shared).fit(X, names[y])
+        assert_array_equal(by_name.classes_, names)
+        assert_allclose(by_name.transform(X), classifier.network_.hidden(X), rtol=1e-12)
+        by_code = GiantStepFeatures(**shared, target_type="classes").fit(X, y)
+        assert_allclose(by_code.transform(X), by_name.transform(X), rtol=1e-12)
+        # integers are numeric targets unless said otherwise
+        as_values = GiantStepFeatures(**shared).fit(X, y)
+        assert not hasattr(as_values, "classes_")
+        reference = GiantStepRegressor(**shared).fit(X, y.astype(float))
+        assert_allclose(as_values.transform(X), reference.network_.hidden(X), rtol=1e-12)
