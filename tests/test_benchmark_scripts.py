@@ -132,3 +132,63 @@ def test_bench_ncurve_quick_runs_as_a_script(tmp_path):
         assert header in text
     assert "| GiantStep | 2,000 |" in text and "| GiantStep | 10,000 |" in text
     assert "failed" not in text
+
+
+def test_bench_classifiers_target_checks_against_hand_made_tables():
+    bench = _load("bench_classifiers")
+    names = ["GiantStep", "Alternating", "LogisticRegressionCV", "MLP(adam, 1024)"]
+    names += ["MLP(adam, 32)", "HistGB"]
+    #           accuracy, log loss, time
+    values = {
+        "GiantStep": (0.905, 0.330, 1.0),  # 0.005 below the best, 1.1 × 0.300, 12× faster
+        "Alternating": (0.880, 0.340, 0.5),  # 0.03 below, 1.13 ×, 8× faster
+        "LogisticRegressionCV": (0.900, 0.300, 0.2),  # best log loss
+        "MLP(adam, 1024)": (0.910, 0.320, 12.0),  # best accuracy
+        "MLP(adam, 32)": (0.890, 0.400, 4.0),
+        "HistGB": (0.990, 0.050, 0.3),  # a tree: not a reference of the targets
+    }
+    table = {
+        n: {"accuracy": np.array([values[n][0]] * 2), "log_loss": np.array([values[n][1]] * 2),
+            "time": np.array([values[n][2]] * 2)}
+        for n in names
+    }  # fmt: skip
+    checks = bench.check_targets(table)
+    assert {k: v[0] for k, v in checks["GiantStep"].items()} == {
+        "accuracy": True,
+        "log_loss": True,
+        "speed": True,
+    }
+    assert {k: v[0] for k, v in checks["Alternating"].items()} == {
+        "accuracy": False,
+        "log_loss": False,
+        "speed": False,
+    }
+    assert "vs MLP(adam, 1024)" in checks["GiantStep"]["accuracy"][1]
+    assert "× LogisticRegressionCV" in checks["GiantStep"]["log_loss"][1]
+    lines = "\n".join(bench.reading({"toy": table}))
+    assert "- GiantStep: the accuracy target holds on 1/1 sets." in lines
+    assert "- Alternating: the 10× speed target holds on 0/1 sets; misses: toy (8×)" in lines
+    assert "- toy: HistGB log loss 0.0500" in lines
+
+
+def test_bench_classifiers_quick_writes_its_tables(tmp_path, capsys):
+    out = tmp_path / "classifiers.md"
+    summary = _load("bench_classifiers").main(["--quick", "--out", str(out)])
+    text = out.read_text(encoding="utf-8")
+    for header in (
+        "## wine (n_train = 133, d = 13 columns after preprocessing, K = 3)",
+        "| model | accuracy | log loss | ECE | fit time (s) | ConvergenceWarnings |",
+        "## Targets",
+        "| wine | GiantStep |",
+        "| wine | Alternating |",
+        "## Reading (generated from the tables above)",
+        "- command: `python benchmarks/bench_classifiers.py --quick --out",
+        "- machine:",
+    ):
+        assert header in text
+    table = summary["wine"]
+    assert set(table) >= {"GiantStep", "Alternating", "MLP(adam, 1024)", "MLP(lbfgs, 32)"}
+    for scores in table.values():
+        assert len(scores["accuracy"]) == 2  # two splits
+        assert np.all((0 <= scores["ece"]) & (scores["ece"] <= 1))
+    capsys.readouterr()
