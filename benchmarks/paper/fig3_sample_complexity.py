@@ -12,6 +12,9 @@ un-normalized sums as the authors), with its readout fitted on all N rows; besid
 
 Targets T1 and T2 (``skgiant.datasets.make_multi_index``); test MSE on fresh rows.
 Every method sees the same N rows, so the x axis is the total sample size.
+``PAPER = THEORY_PARAMS`` (frozen second layer, symmetric init, no biases, no linear
+term). Writes ``doc/figures/fig3_sample_complexity.png`` and
+``doc/paper_results/fig3_sample_complexity.md``.
 
     python benchmarks/paper/fig3_sample_complexity.py            # d=128, p=256, 5 seeds
     python benchmarks/paper/fig3_sample_complexity.py --quick --out /tmp
@@ -25,17 +28,7 @@ from sklearn.linear_model import RidgeCV
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
 
-from _paper_common import (
-    PAPER,
-    errorbar,
-    fmt,
-    header,
-    one_thread,
-    parse_args,
-    pyplot,
-    save_figure,
-    table,
-)
+from _paper_common import PAPER, Report, errorbar, fmt, one_thread, parse_args, pyplot, save_figure
 
 from skgiant import GiantStepRegressor
 from skgiant.datasets import make_multi_index
@@ -86,18 +79,20 @@ def main(argv=None):
         d, p, exponents, n_test = 24, 48, (1.0, 1.5, 2.0), 1000
     else:
         d, p, exponents, n_test = 128, 256, (1.0, 1.25, 1.5, 1.75, 2.0), 10_000
-    header(
+    report = Report(
+        NAME,
         "Figure 3: test MSE against log N / log d",
         args,
-        f"d={d}, p={p}, N = d^kappa for kappa in {exponents}, k steps on fresh batches of "
-        f"N // k rows, step_size=1 (eta = p sqrt(batch/d)), alpha=1/N (lambda = 1), {PAPER}, "
-        f"{n_test} test rows",
+        f"d={d}, p={p}, N = d^kappa for kappa in {exponents}; k steps: `GiantStepRegressor("
+        f"n_hidden={p}, n_steps=k, batch_size=N // k, step_size=1, alpha=1/N, **{PAPER})` "
+        "(fresh batches, eta = p sqrt(batch/d), lambda = 1); random features: `n_steps=0`; "
+        f"linear: `RidgeCV(alphas=logspace(-3, 4, 15))`; {n_test} test rows",
     )
     with one_thread():
         sizes, res = run(d, p, exponents, args.seeds, n_test)
     for target in TARGETS:
-        print(f"### {target} (population best linear MSE {BEST_LINEAR[target]})\n")
-        table(
+        report.heading(f"{target} (population best linear MSE {BEST_LINEAR[target]})")
+        report.table(
             ["log N / log d", "N", *methods()],
             [
                 [f"{e:g}", N, *(fmt(res[target][m][:, i]) for m in methods())]
@@ -120,6 +115,7 @@ def main(argv=None):
         ax.set_title(f"{target}: d={d}, p={p}, {len(args.seeds)} seeds")
         ax.legend(fontsize=8)
     save_figure(fig, args.out)
+    report.save()
     return dict(d=d, p=p, exponents=list(exponents), sizes=sizes, **res)
 
 

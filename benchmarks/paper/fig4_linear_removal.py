@@ -4,13 +4,15 @@ The authors' one-step protocol on T1: ReLU, no biases, W ~ N(0, 1/d), frozen +-1
 second layer, eta = 10 sqrt(n p), labels with their mean and linear part removed before
 the step, ridge lambda = 1 on un-normalized sums, the linear part added back at
 prediction. In skgiant: ``GiantStepRegressor(n_steps=1, step_size=10 sqrt(d/p),
-bias_scale=0, remove_linear=True, linear_readout=True, alpha=1/n)`` (the linear part is
-refitted by the readout; the training estimate, never the test labels, is used).
+bias_scale=0, remove_linear=True, linear_readout=True, second_layer="frozen",
+alpha=1/n, solver_options=dict(symmetric_init=True))`` (the linear part is refitted by
+the readout; the training estimate, never the test labels, is used).
 
 Against n = d^kappa for kappa in 1 ... 2 (the authors: 1.3, 1.65, 2), plotted:
 RMS |cos(w_j, v)| for v* = (theta1 + theta2)/sqrt(2) and v_perp = (theta1 - theta2)/sqrt(2)
 (the table also gives the alignment with the span of theta1, theta2), with and without
 the removal, and the test MSE of both and of random features (``n_steps=0``, same readout).
+Writes ``doc/figures/fig4_linear_removal.png`` and ``doc/paper_results/fig4_linear_removal.md``.
 
     python benchmarks/paper/fig4_linear_removal.py            # d=128, p=256, 5 seeds
     python benchmarks/paper/fig4_linear_removal.py --quick --out /tmp
@@ -23,24 +25,15 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
 
-from _paper_common import (
-    errorbar,
-    fmt,
-    header,
-    one_thread,
-    parse_args,
-    pyplot,
-    rms,
-    save_figure,
-    table,
-)
+from _paper_common import Report, errorbar, fmt, one_thread, parse_args, pyplot, rms, save_figure
 
 from skgiant import GiantStepRegressor
 from skgiant.datasets import make_multi_index
 from skgiant.diagnostics import alignment
 
 NAME = "fig4_linear_removal"
-#: Authors' notebook (d = 512, p = 1024, 10 seeds), test MSE at n = d^kappa.
+#: The authors' one-step notebook (github.com/lucpoisson/GiantStep,
+#: ``single_step/single_step.ipynb``: d = 512, p = 1024, 10 seeds), test MSE at n = d^kappa.
 AUTHORS = {1.3: 0.336, 1.65: 0.207, 2.0: 0.077}
 VARIANTS = ("linear part removed", "plain labels", "random features")
 
@@ -61,7 +54,9 @@ def run(d, p, exponents, seeds, n_test):
                 alpha=1.0 / n,
                 bias_scale=0.0,
                 linear_readout=True,
+                second_layer="frozen",
                 random_state=seed,
+                solver_options=dict(symmetric_init=True),
             )
             models = {
                 "linear part removed": GiantStepRegressor(n_steps=1, remove_linear=True, **common),
@@ -84,12 +79,15 @@ def main(argv=None):
         d, p, exponents, n_test = 24, 48, (1.0, 1.5, 2.0), 1000
     else:
         d, p, exponents, n_test = 128, 256, (1.0, 1.3, 1.5, 1.65, 1.8, 2.0), 10_000
-    header(
+    report = Report(
+        NAME,
         "Figure 4: one step with the linear part removed, T1, n = d^kappa",
         args,
-        f"d={d}, p={p}, n_steps=1, step_size=10 sqrt(d/p)={10 * np.sqrt(d / p):.3g} "
-        "(eta = 10 sqrt(n p)), alpha=1/n (lambda = 1), bias_scale=0, linear_readout=True, "
-        f"symmetric initialization, {n_test} test rows",
+        f"d={d}, p={p}, `GiantStepRegressor(n_hidden={p}, n_steps=1, "
+        f"step_size=10 sqrt(d/p)={10 * np.sqrt(d / p):.3g}, alpha=1/n, bias_scale=0, "
+        "remove_linear=True, linear_readout=True, second_layer='frozen', "
+        "solver_options=dict(symmetric_init=True))` (eta = 10 sqrt(n p), lambda = 1); "
+        f"plain labels: `remove_linear=False`; random features: `n_steps=0`; {n_test} test rows",
     )
     with one_thread():
         sizes, res = run(d, p, exponents, args.seeds, n_test)
@@ -105,8 +103,8 @@ def main(argv=None):
         row += [fmt(res[v]["mse"][:, i]) for v in VARIANTS]
         row.append(AUTHORS.get(e, ""))
         rows.append(row)
-    table(cols, rows)
-    print(f"random level 1/sqrt(d) = {1 / np.sqrt(d):.3f}\n")
+    report.table(cols, rows)
+    report.text(f"Random level 1/sqrt(d) = {1 / np.sqrt(d):.4f}.")
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -137,6 +135,7 @@ def main(argv=None):
     axes[0].set_title(f"T1, one step, d={d}, p={p}, {len(args.seeds)} seeds")
     axes[1].set_title("test error")
     save_figure(fig, args.out)
+    report.save()
     return dict(d=d, p=p, exponents=list(exponents), sizes=sizes, **res)
 
 
