@@ -798,7 +798,7 @@ def select_alpha(problem, W, alphas=AUTO_ALPHAS):
     """Penalty of least cross-validation error of the readout on the features of ``W``.
 
     Generalized cross-validation, or exact leave-one-out with fewer rows than units
-    (:func:`~skgiant._ridge.select_penalty`, the rule ``GiantStepRegressor`` uses too).
+    (:func:`~skgiant._ridge.select_penalty`).
     Returns ``(alpha, beta, b0)``.
     """
     eig = eigen_readout(readout_statistics(problem, W))
