@@ -207,7 +207,10 @@ def _logistic_problem(n, seed):
     ],
     ids=["giant", "alternating"],
 )
-def test_calibrated_on_a_logistic_model_with_known_probabilities(model):
+@pytest.mark.parametrize("softmax", [True, False], ids=["softmax", "calibrated_ridge"])
+def test_calibrated_on_a_logistic_model_with_known_probabilities(model, softmax, monkeypatch):
+    if not softmax:
+        monkeypatch.setattr(classifier_base, "SOFTMAX_MAX_ENTRIES", 0)
     X, y, _ = _logistic_problem(3000, seed=0)
     X_test, y_test, P_test = _logistic_problem(3000, seed=1)
     model.fit(X, y)
