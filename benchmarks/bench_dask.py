@@ -1,9 +1,11 @@
-"""GiantStepRegressor on dask arrays: fit time, time per pass and peak memory against rows.
+"""GiantStepRegressor and AlternatingOLSReLURegressor on dask arrays: fit time, time per
+pass and peak memory against rows.
 
 Run from the repository root::
 
     python benchmarks/bench_dask.py                        # n = 10^5, 10^6, 10^7
     python benchmarks/bench_dask.py --sizes 100000 1000000 # a subset
+    python benchmarks/bench_dask.py --alternating-sizes 100000 1000000 10000000
     python benchmarks/bench_dask.py --quick                # n = 20000 (smoke run)
 
 Writes ``benchmarks/RESULTS_dask.md`` (``--out``) and prints the same text.
@@ -13,8 +15,13 @@ with ``dask.array.random`` in blocks of ``--chunk`` rows (never held whole: ever
 regenerates its blocks), once also written to a Zarr store on disk and read back from it
 (``--zarr-size``, when zarr is installed). The test set is 100,000 fresh in-memory rows.
 
-Model: ``GiantStepRegressor(n_hidden=128, random_state=0)`` (the other defaults: one giant
-step with the step size selected on a sample of 2,000 rows, automatic ``alpha``).
+Models: ``GiantStepRegressor(n_hidden=128, random_state=0)`` (the other defaults: one giant
+step with the step size selected on a sample of 2,000 rows, automatic ``alpha``), at
+``--sizes``; ``AlternatingOLSReLURegressor(random_state=0)`` (width 32, up to 30
+iterations, each hidden-layer solve on a fresh batch of 50,000 rows gathered to the
+driver, the acceptance test and the readout on all rows), at ``--alternating-sizes``, on
+blocks persisted in the workers' memory (an iterative fit reads the rows about 90 times:
+regenerating or rereading them every pass would dominate).
 
 Every fit runs in a fresh spawned process that starts an in-process
 ``distributed.LocalCluster(processes=False, n_workers=k, threads_per_worker=1)`` (BLAS
@@ -43,6 +50,7 @@ from _common import load_summary, pin_threads, results_header
 DEFAULT_OUT = "benchmarks/RESULTS_dask.md"
 D, NOISE, N_TEST, WIDTH = 16, 0.1, 100_000, 128
 SIZES, QUICK_SIZES = [100_000, 1_000_000, 10_000_000], [20_000]
+ALTERNATING_SIZES = [100_000, 1_000_000]
 CHUNK = 100_000
 TRAIN_SEED, TEST_SEED = 0, 1
 #: Targets of the issue: peak memory at 10^7 rows and time against linear scaling.
@@ -77,13 +85,27 @@ def _peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
-def _model():
-    from skgiant import GiantStepRegressor
+def _model(kind):
+    from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor
 
+    if kind == "alternating":
+        return AlternatingOLSReLURegressor(random_state=0)
     return GiantStepRegressor(n_hidden=WIDTH, random_state=0)
 
 
-def dask_fit_in_child(n, workers, chunk, zarr_path=None, persist=False):
+def _fitted(model):
+    """What the table compares: the loss curve of an iterative fit, the step size of a
+    giant-step one."""
+    if (
+        hasattr(model, "loss_curve_")
+        and hasattr(model, "history_")
+        and not hasattr(model, "step_size_")
+    ):
+        return {"loss_curve": model.loss_curve_, "n_iter": model.n_iter_}
+    return {"step_size_": float(model.step_size_)}
+
+
+def dask_fit_in_child(n, workers, chunk, zarr_path=None, persist=False, kind="giant"):
     """Fresh process: start the cluster, fit on the lazy (or Zarr, or persisted) rows,
     time the passes."""
     import dask
@@ -117,7 +139,7 @@ def dask_fit_in_child(n, workers, chunk, zarr_path=None, persist=False):
                 distributed.wait([X, y])
             X_test, y_test = test_data()
             before = _peak_mb()
-            model = _model()
+            model = _model(kind)
             with dask.config.set(scheduler=client):
                 tic = time.perf_counter()
                 model.fit(X, y)
@@ -132,11 +154,11 @@ def dask_fit_in_child(n, workers, chunk, zarr_path=None, persist=False):
         "before_mb": before,
         "r2": float(model.score(X_test, y_test)),
         "prediction": prediction,
-        "step_size_": float(model.step_size_),
+        **_fitted(model),
     }
 
 
-def memory_fit_in_child(n, chunk):
+def memory_fit_in_child(n, chunk, kind="giant"):
     """Fresh process: the same rows computed to numpy, the in-memory fit."""
     import dask
 
@@ -145,7 +167,7 @@ def memory_fit_in_child(n, chunk):
             X, y = dask.compute(*lazy_data(n, TRAIN_SEED, chunk))
         X_test, y_test = test_data()
         before = _peak_mb()
-        model = _model()
+        model = _model(kind)
         tic = time.perf_counter()
         model.fit(X, y)
         seconds = time.perf_counter() - tic
@@ -156,6 +178,7 @@ def memory_fit_in_child(n, chunk):
         "before_mb": before,
         "r2": float(model.score(X_test, y_test)),
         "prediction": model.predict(X_test),
+        **_fitted(model),
     }
 
 
@@ -197,7 +220,7 @@ def table(rows):
         "| max abs prediction difference |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in rows:
+    for r in (r for r in rows if r.get("kind", "giant") == "giant"):
         d = r["dask"]
         if "error" in d:
             out.append(f"| {r['n']:,} | {r['source']} | {r['workers']} | {d['error']} |")
@@ -217,8 +240,45 @@ def table(rows):
     return "\n".join(out)
 
 
+def alternating_table(rows):
+    """The alternating estimator: iterations, passes per iteration, the loss curve's
+    agreement with the in-memory fit."""
+    out = [
+        "| rows | source | workers | fit (s) | iterations | passes | passes per iteration "
+        "| mean pass (s) | driver-only (s) | peak RSS (MB) | RSS before fit (MB) | test R² "
+        "| in-memory fit (s) | in-memory peak RSS (MB) | loss_curve_[:3] max rel. difference "
+        "| max abs prediction difference |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in (r for r in rows if r.get("kind") == "alternating"):
+        d, m = r["dask"], r.get("memory")
+        if "error" in d:
+            out.append(f"| {r['n']:,} | {r['source']} | {r['workers']} | {d['error']} |")
+            continue
+        mem_time = mem_peak = loss_diff = diff = "–"
+        if m and "error" in m:
+            mem_time = m["error"]
+        elif m:
+            mem_time, mem_peak = f"{m['time']:.2f}", f"{m['peak_mb']:.0f}"
+            k = min(3, len(m["loss_curve"]), len(d["loss_curve"]))
+            rel = np.abs(d["loss_curve"][:k] / m["loss_curve"][:k] - 1).max()
+            loss_diff = f"{rel:.1e}"
+            diff = f"{np.abs(m['prediction'] - d['prediction']).max():.1e}"
+        # moments, then 2 at the initialization; the rest is spread over the iterations
+        per_iteration = (d["passes"] - 3) / max(d["n_iter"], 1)
+        out.append(
+            f"| {r['n']:,} | {r['source']} | {r['workers']} | {d['time']:.2f} | {d['n_iter']} "
+            f"| {d['passes']} | {per_iteration:.1f} | {np.mean(d['pass_times']):.2f} "
+            f"| {d['time'] - sum(d['pass_times']):.2f} | {d['peak_mb']:.0f} "
+            f"| {d['before_mb']:.0f} | {d['r2']:.4f} | {mem_time} | {mem_peak} | {loss_diff} "
+            f"| {diff} |"
+        )
+    return "\n".join(out)
+
+
 def reading(rows):
     """Targets: the largest n's peak memory, and time against linear scaling."""
+    rows = [r for r in rows if r.get("kind", "giant") == "giant"]
     lazy = {(r["n"], r["workers"]): r["dask"] for r in rows if r["source"] == "random"}
     lazy = {k: v for k, v in lazy.items() if "error" not in v}
     out = ["## Reading", ""]
@@ -269,7 +329,14 @@ NOTES = """## Notes
   index draws over all n rows on the driver (the weights vector, the batch permutation).
 - The peak RSS counts the whole process: interpreter, numpy, scikit-learn, dask and
   distributed (the "before fit" column), the workers' blocks in flight and the driver's
-  n-sized index vectors."""
+  n-sized index vectors. For the alternating estimator the persisted blocks are in the
+  "before fit" column (136 bytes a row); its in-memory fit holds the computed arrays.
+- The alternating estimator's passes: 1 for the moments, 2 at the initialization, and
+  per accepted iteration 1 to gather the batch of the hidden-layer solve, 1 per step
+  length tried (with the readout statistics of the tried first layer) and 1 to
+  evaluate the network after the readout; a revival of dead units adds 2. Its
+  hidden-layer solve runs on the driver, on the gathered batch; "driver-only" is mostly
+  that solve."""
 
 
 def main(argv=None):
@@ -290,10 +357,21 @@ def main(argv=None):
         default=1_000_000,
         help="rows also fitted from blocks persisted in the workers (0: none)",
     )
+    parser.add_argument(
+        "--alternating-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="rows of the alternating estimator's fits (default 10^5 and 10^6; none: skip)",
+    )
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"results file ({DEFAULT_OUT})")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
     sizes = sorted(args.sizes or (QUICK_SIZES if args.quick else SIZES))
+    alt_sizes = args.alternating_sizes
+    if alt_sizes is None:
+        alt_sizes = QUICK_SIZES if args.quick else ALTERNATING_SIZES
+    alt_sizes = sorted(alt_sizes)
     chunk = min(args.chunk, max(sizes)) if args.quick else args.chunk
     has_zarr, why = zarr_available()
     zarr_n = args.zarr_size if has_zarr and not args.quick else 0
@@ -304,7 +382,8 @@ def main(argv=None):
     tic = time.perf_counter()
     header = [
         *results_header(
-            "GiantStepRegressor on dask arrays: time, passes and memory against rows",
+            "GiantStepRegressor and AlternatingOLSReLURegressor on dask arrays: time, "
+            "passes and memory against rows",
             "benchmarks/bench_dask.py",
             argv,
             1,
@@ -314,7 +393,10 @@ def main(argv=None):
         f"- data: d = {D} standard normal features, y = sin(x0) + x1·x2 + 0.1·x3³ + "
         f"{NOISE}·N(0, 1), generated lazily by dask.array.random in blocks of "
         f"{chunk:,} rows; test set {N_TEST:,} fresh rows",
-        f"- model: `GiantStepRegressor(n_hidden={WIDTH}, random_state=0)`",
+        f"- models: `GiantStepRegressor(n_hidden={WIDTH}, random_state=0)`; "
+        "`AlternatingOLSReLURegressor(random_state=0)` (width 32) on persisted blocks at "
+        + (", ".join(f"{n:,}" for n in alt_sizes) or "no")
+        + " rows",
         "- Zarr: "
         + (
             f"{zarr_n:,} rows written to a local store, then fitted from it"
@@ -354,7 +436,26 @@ def main(argv=None):
                 print(f"  zarr: {_summary(result)}", file=sys.stderr, flush=True)
         finally:
             shutil.rmtree(path, ignore_errors=True)
-    body = [table(rows), reading(rows), NOTES]
+    for n in alt_sizes:
+        memory = (
+            in_child(memory_fit_in_child, n, chunk, "alternating") if n <= args.memory_max else None
+        )
+        for workers in args.workers:
+            print(f"alternating, n = {n:,}, {workers} worker(s) ...", file=sys.stderr, flush=True)
+            result = in_child(dask_fit_in_child, n, workers, chunk, None, True, "alternating")
+            rows.append(
+                dict(
+                    n=n, source="persisted", workers=workers, dask=result, memory=memory,
+                    kind="alternating",
+                )
+            )  # fmt: skip
+            print(f"  {_summary(result)} ({load_summary()})", file=sys.stderr, flush=True)
+    body = [
+        table(rows),
+        reading(rows),
+        "## AlternatingOLSReLURegressor\n\n" + alternating_table(rows),
+        NOTES,
+    ]
     body.append(f"Total wall time {time.perf_counter() - tic:.0f} s; {load_summary()} at end.")
     print("\n\n".join(body), flush=True)
     with open(args.out, "w", encoding="utf-8") as fh:
