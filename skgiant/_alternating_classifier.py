@@ -193,11 +193,11 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         d = X.shape[1]
         data, W = fit.data, fit.W
 
-        def features(rows):
-            return hidden_features(add_ones(data.block(rows).X), W, fit.slope)
+        def feature_map(X):
+            return hidden_features(add_ones(X), W, fit.slope)
 
         method, readout = fit_class_readout(
-            features, W.shape[0], encoded, len(self.classes_), weight, alpha=self.alpha
+            data, feature_map, W.shape[0], encoded, len(self.classes_), alpha=self.alpha
         )
         self._set_class_readout(method, readout)
         coef, intercept = logit_coefficients(readout)

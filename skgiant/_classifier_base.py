@@ -12,7 +12,7 @@ sets): the multinomial logistic readout with a cross-fitted penalty
 (:func:`skgiant._probability.fit_softmax_readout`) had the lower test log loss on 27 of
 28 comparisons (4-9% on average) and usually the lower calibration error, at equal
 accuracy, against ridge on one-hot targets with a softmax temperature fitted on exact
-leave-one-out scores (:func:`skgiant._probability.fit_calibrated_ridge_readout`). But it
+leave-one-out scores (:func:`skgiant._probability.fit_calibrated_ridge_readout_on_rows`). But it
 holds all features in memory and took 10-30 times longer (up to 17 s on 5,000 rows and
 531 features), while the calibrated ridge reads the rows once through Gram statistics.
 So the softmax readout is used while the feature matrix has at most
@@ -27,12 +27,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import check_weights, is_dask_collection
-from ._chunks import chunk_n_rows
 from ._compat import StrOptions, _check_sample_weight
 from ._probability import (
     ProbabilityReadout,
     class_sample_weight,
-    fit_calibrated_ridge_readout,
+    fit_calibrated_ridge_readout_on_rows,
     fit_softmax_readout,
 )
 
@@ -48,44 +47,41 @@ READOUT_SEED = 0
 CLASS_WEIGHT_CONSTRAINT = [dict, StrOptions({"balanced"}), None]
 
 
-def fit_class_readout(features, n_features, y, n_classes, weight, *, alpha, chunk=None):
-    """The probabilistic readout of the classifiers on learned features.
+def fit_class_readout(data, feature_map, n_features, y, n_classes, *, alpha):
+    """The probabilistic readout of the classifiers on learned features: one pass.
 
     Parameters
     ----------
-    features : callable
-        ``features(rows)``: the float64 readout features of the rows ``rows`` (a slice or
-        an index array).
+    data : RowData
+        The training rows as the features read them (standardized inputs), their
+        weights the sample weights with the class weights folded in.
+    feature_map : callable
+        ``feature_map(X)``: the float64 readout features of a block of inputs.
     n_features : int
     y : ndarray of shape (n,) of int
         Encoded labels.
     n_classes : int
-    weight : ndarray of shape (n,)
-        Sample weights with the class weights folded in.
     alpha : float or "auto"
         The penalty (softmax: ``(alpha / 2) ||B||**2`` beside the mean log loss; ridge:
         ``alpha ||B||**2`` beside the mean squared error), or "auto".
-    chunk : int, optional
-        Rows per call of ``features``.
 
     Returns
     -------
     method : {"softmax", "calibrated_ridge"}
     readout : ProbabilityReadout
     """
-    n = len(y)
-    chunk = chunk or chunk_n_rows(n, 2 * n_features)
-    weighted = int(np.count_nonzero(weight > 0))
-    if weighted * n_features <= SOFTMAX_MAX_ENTRIES:
-        readout = fit_softmax_readout(
-            features, n_features, y, n_classes, weight, chunk, alpha=alpha,
-            random_state=READOUT_SEED,
-        )  # fmt: skip
-        return "softmax", readout
-    readout = fit_calibrated_ridge_readout(
-        features, n_features, y, n_classes, weight, chunk, alpha=alpha
-    )
-    return "calibrated_ridge", readout
+    weighted = int(np.count_nonzero(data.weight > 0))
+    if weighted * n_features > SOFTMAX_MAX_ENTRIES:
+        readout = fit_calibrated_ridge_readout_on_rows(
+            data, feature_map, n_features, y, n_classes, alpha=alpha
+        )
+        return "calibrated_ridge", readout
+    phi = data.map(lambda block: feature_map(block.X), floats_per_row=n_features)  # small
+    readout = fit_softmax_readout(
+        lambda rows: phi[rows], n_features, y, n_classes, data.weight, max(len(y), 1),
+        alpha=alpha, random_state=READOUT_SEED,
+    )  # fmt: skip
+    return "softmax", readout
 
 
 def class_targets(encoded, n_classes):

@@ -246,21 +246,16 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
 
     def _final_readout(self, config):
         def fit(data, W, b):
-            def features_of(X):
+            def feature_map(X):
                 return readout_features(X, W, b, config.activation, config.linear_readout)
-
-            def features(rows):
-                return features_of(data.block(rows).X)
 
             n_features = W.shape[0] + (data.n_features if config.linear_readout else 0)
             labels = class_labels(data.Y)  # the targets as given (not standardized)
             method, readout = fit_class_readout(
-                features, n_features, labels, max(data.n_outputs, 2), data.weight,
-                alpha=config.alpha, chunk=data.chunk,
-            )  # fmt: skip
+                data, feature_map, n_features, labels, len(self.classes_), alpha=config.alpha
+            )
             (total,) = data.reduce(
-                lambda block: block.weight @ features_of(block.X),
-                floats_per_row=n_features,
+                lambda block: block.weight @ feature_map(block.X), floats_per_row=n_features
             )
             return ClassReadout(method, readout, total / data.weight_sum)
 

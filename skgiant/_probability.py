@@ -40,13 +40,14 @@ leave-one-out scores of candidate B leave out one unit of weight (as the ridge r
 leave-one-out error does), so that holds for them exactly.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize
 from scipy.special import log_softmax, softmax
 
 from ._chunks import row_slices
+from ._moments import gram_kernel
 from ._ridge import (
     best_penalty_index,
     dual_eigen_readout,
@@ -507,17 +508,72 @@ def fit_calibrated_ridge_readout(
         eig = dual_eigen_readout(features(weighted), Y[weighted], sample_weight[weighted])
     else:
         eig = eigen_readout(gram_statistics(features, Y, sample_weight, chunk))
+    rows = calibration_index(sample_weight, calibration_rows)
+    return _calibrated_ridge(eig, features(rows), y[rows], sample_weight[rows], alpha)
+
+
+def calibration_index(sample_weight, calibration_rows=None):
+    """The rows candidate B fits its temperature on: every weighted row, or at most
+    ``calibration_rows`` (default :data:`CALIBRATION_ROWS`) drawn with a fixed seed."""
     cap = CALIBRATION_ROWS if calibration_rows is None else calibration_rows
-    rows = weighted
+    rows = np.flatnonzero(sample_weight > 0)
     if len(rows) > cap:
         rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
-    phi_rows, w_rows = features(rows), sample_weight[rows]
+    return rows
+
+
+def fit_calibrated_ridge_readout_on_rows(
+    data, feature_map, n_features, y, n_classes, *, alpha="auto", calibration_rows=None
+):
+    """Candidate B reading the rows through a :class:`~skgiant._blocks.RowData`: one pass.
+
+    The same readout as :func:`fit_calibrated_ridge_readout`, with the features of a
+    block computed from its inputs (``feature_map(block.X)``, as the ridge readout's
+    kernels do): one :meth:`~skgiant._blocks.RowData.reduce` accumulates the Gram
+    statistics of the features and the one-hot targets and gathers the calibration rows
+    (with fewer weighted rows than features, one gather of those rows instead).
+
+    Parameters
+    ----------
+    data : RowData
+        The rows; their weights are the sample weights (class weights folded in). Their
+        targets are not used: the one-hot matrix of ``y`` replaces them.
+    feature_map : callable
+        ``feature_map(X)``: the float64 features of a block of inputs, a new array.
+    n_features : int
+    y : ndarray of shape (n,) of int
+        Encoded labels.
+    n_classes : int
+    alpha : float or "auto", default="auto"
+    calibration_rows : int, optional
+        Default :data:`CALIBRATION_ROWS`.
+
+    Returns
+    -------
+    ProbabilityReadout
+    """
+    onehot = replace(data, Y=np.eye(n_classes)[y], y_mean=None, y_scale=None)
+    weighted = np.flatnonzero(data.weight > 0)
+    if len(weighted) < n_features:
+        sample = onehot.take(weighted)
+        eig = dual_eigen_readout(feature_map(sample.X), sample.Y, sample.weight)
+        return _calibrated_ridge(eig, feature_map(sample.X), y[weighted], sample.weight, alpha)
+    rows = calibration_index(data.weight, calibration_rows)
+    kernel = gram_kernel(feature_map, float(data.weight.max()))
+    total, sample = onehot.reduce(kernel, floats_per_row=2 * (n_features + n_classes), gather=rows)
+    eig = eigen_readout(total.gram_statistics(n_features, data.weight_sum))
+    return _calibrated_ridge(eig, feature_map(sample.X), y[rows], sample.weight, alpha)
+
+
+def _calibrated_ridge(eig, phi_rows, y_rows, w_rows, alpha):
+    """Candidate B from the diagonalized ridge problem and the calibration rows."""
+    n_classes = eig.stats.target_mean.shape[0]
     if alpha == "auto":
         grid = RIDGE_RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)
     else:
         grid = np.array([float(alpha)])
-    loo = ridge_loo_scores(eig, phi_rows, Y[rows], grid)
-    fits = [fit_temperature(loo[:, :, i], y[rows], w_rows) for i in range(len(grid))]
+    loo = ridge_loo_scores(eig, phi_rows, np.eye(n_classes)[y_rows], grid)
+    fits = [fit_temperature(loo[:, :, i], y_rows, w_rows) for i in range(len(grid))]
     curve = np.array([fit[2] for fit in fits])
     index = best_penalty_index(curve)
     scale, offsets, _, n_iter = fits[index]

@@ -313,3 +313,30 @@ def test_giant_step_features_read_class_labels_as_the_classifier_does():
         assert not hasattr(as_values, "classes_")
         reference = GiantStepRegressor(**shared).fit(X, y.astype(float))
         assert_allclose(as_values.transform(X), reference.network_.hidden(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_rows", [12, 200])  # fewer rows than features: the dual form
+def test_readout_on_row_blocks_is_the_readout_on_a_feature_callable(n_rows):
+    from skgiant._blocks import RowData
+    from skgiant._probability import (
+        fit_calibrated_ridge_readout,
+        fit_calibrated_ridge_readout_on_rows,
+    )
+
+    rng = np.random.default_rng(0)
+    X, y = _classes(n=n_rows, n_classes=3)
+    w = rng.uniform(0.5, 2.0, size=n_rows)
+    w[:2] = 0.0
+    W = rng.normal(size=(20, X.shape[1]))
+
+    def feature_map(Z):
+        return np.tanh(Z @ W.T)
+
+    data = RowData(X, np.zeros((n_rows, 1)), w, chunk=7)
+    on_rows = fit_calibrated_ridge_readout_on_rows(data, feature_map, 20, y, 3, alpha="auto")
+    assert data.passes == 1
+    reference = fit_calibrated_ridge_readout(
+        lambda rows: feature_map(X[rows]), 20, y, 3, w, 7, alpha="auto"
+    )
+    for name in ("coef", "intercept", "scale", "offsets", "alpha"):
+        assert_allclose(getattr(on_rows, name), getattr(reference, name), rtol=1e-9, atol=1e-12)
