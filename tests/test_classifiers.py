@@ -340,3 +340,18 @@ def test_readout_on_row_blocks_is_the_readout_on_a_feature_callable(n_rows):
     )
     for name in ("coef", "intercept", "scale", "offsets", "alpha"):
         assert_allclose(getattr(on_rows, name), getattr(reference, name), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("Classifier, params, features", CASES)
+def test_scoring_monitor_scores_the_final_classifier(Classifier, params, features):
+    from sklearn.callback import ScoringMonitor
+
+    X, y = _classes(n_classes=3)
+    monitor = ScoringMonitor(scoring="neg_log_loss")
+    model = Classifier(**params).set_callbacks(monitor).fit(X, y)
+    last = [row["neg_log_loss"] for row in monitor.get_logs().data][-1]
+    if Classifier is GiantStepClassifier:  # the readout subtask is the final model
+        assert last == pytest.approx(-log_loss(y, model.predict_proba(X)), rel=1e-10)
+    else:  # the iterates of the least-squares fit on the one-hot labels are reported
+        assert np.isfinite(last)
+    assert_array_equal(model.predict(X), Classifier(**params).fit(X, y).predict(X))

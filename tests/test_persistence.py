@@ -8,7 +8,13 @@ import skops.io as sio
 from numpydoc.validate import validate
 from sklearn.base import clone
 
-from skgiant import AlternatingOLSReLURegressor, GiantStepFeatures, GiantStepRegressor
+from skgiant import (
+    AlternatingOLSReLUClassifier,
+    AlternatingOLSReLURegressor,
+    GiantStepClassifier,
+    GiantStepFeatures,
+    GiantStepRegressor,
+)
 from skgiant.persistence import trusted_types
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -19,6 +25,12 @@ def _data(n_outputs=1):
     X = rng.normal(size=(240, 4))
     Y = np.c_[np.abs(X[:, 0]) + X[:, 1] * X[:, 2], np.sin(2 * X[:, 3])]
     return X, (Y if n_outputs > 1 else Y[:, 0])
+
+
+def _labels(n_classes):
+    X, y = _data()
+    cuts = np.quantile(y, np.linspace(0, 1, n_classes + 1)[1:-1])
+    return X, np.array(["ant", "bee", "cat"])[np.searchsorted(cuts, y)]
 
 
 def _warm_started():
@@ -50,6 +62,12 @@ FITTED = {
         clip_inputs=False,
         random_state=np.random.RandomState(0),
     ).fit(*_data(2)),
+    "giant classifier, 3 string classes": lambda: GiantStepClassifier(
+        n_hidden=24, random_state=0
+    ).fit(*_labels(3)),
+    "alternating classifier, binary, balanced": lambda: AlternatingOLSReLUClassifier(
+        n_hidden=4, max_iter=3, class_weight="balanced", random_state=0
+    ).fit(*_labels(2)),
     "features default": lambda: GiantStepFeatures(random_state=0).fit(*_data()),
     "features erf, 2 steps": lambda: GiantStepFeatures(
         n_hidden=16, n_steps=2, activation="erf", random_state=0
@@ -58,7 +76,9 @@ FITTED = {
 
 
 def _output(model, X):
-    return model.transform(X) if isinstance(model, GiantStepFeatures) else model.predict(X)
+    if isinstance(model, GiantStepFeatures):
+        return model.transform(X)
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
 
 
 @pytest.mark.parametrize("name", list(FITTED))
