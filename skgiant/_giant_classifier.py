@@ -254,10 +254,7 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
             method, readout = fit_class_readout(
                 data, feature_map, n_features, labels, len(self.classes_), alpha=config.alpha
             )
-            (total,) = data.reduce(
-                lambda block: block.weight @ feature_map(block.X), floats_per_row=n_features
-            )
-            return ClassReadout(method, readout, total / data.weight_sum)
+            return ClassReadout(method, readout, readout.feature_mean)
 
         return fit
 

@@ -88,6 +88,9 @@ class ProbabilityReadout:
         leave-one-out scores (B); ``inf`` where the path stopped early.
     n_iter : int
         L-BFGS iterations of the final fit (A), or of the temperature fit (B).
+    feature_mean : ndarray of shape (k,) or None
+        Weighted mean of each feature on the training rows (a by-product of the fit;
+        the classifiers count dead units with it).
     """
 
     coef: np.ndarray
@@ -98,6 +101,7 @@ class ProbabilityReadout:
     alpha_grid: np.ndarray | None
     cv_curve: np.ndarray | None
     n_iter: int
+    feature_mean: np.ndarray | None = None
 
     def decision_function(self, phi):
         """Calibrated logits ``scale * (phi @ coef + intercept) + offsets``, shape (n, K)."""
@@ -313,6 +317,7 @@ def fit_softmax_readout(
         alpha_grid=grid,
         cv_curve=curve,
         n_iter=n_iter,
+        feature_mean=mean,
     )
 
 
@@ -587,6 +592,7 @@ def _calibrated_ridge(eig, phi_rows, y_rows, w_rows, alpha):
         alpha_grid=grid if alpha == "auto" else None,
         cv_curve=curve if alpha == "auto" else None,
         n_iter=n_iter,
+        feature_mean=eig.stats.feature_mean,
     )
 
 

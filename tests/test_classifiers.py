@@ -355,3 +355,37 @@ def test_scoring_monitor_scores_the_final_classifier(Classifier, params, feature
     else:  # the iterates of the least-squares fit on the one-hot labels are reported
         assert np.isfinite(last)
     assert_array_equal(model.predict(X), Classifier(**params).fit(X, y).predict(X))
+
+
+@pytest.mark.parametrize("softmax", [True, False])
+def test_giant_classifier_reads_the_rows_as_often_as_the_regressor(softmax, monkeypatch):
+    # the probabilistic readout takes the place of the ridge readout's single pass
+    from skgiant._blocks import RowData
+
+    if not softmax:
+        monkeypatch.setattr(classifier_base, "SOFTMAX_MAX_ENTRIES", 0)
+    passes = []
+    original = RowData.reduce, RowData.map
+
+    def counted(method):
+        def wrapper(self, *args, **kwargs):
+            passes.append(method.__name__)
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(RowData, "reduce", counted(original[0]))
+    monkeypatch.setattr(RowData, "map", counted(original[1]))
+    X, y = _classes(n_classes=3)
+    GiantStepClassifier(**GIANT_FIXED).fit(X, y)
+    n_classifier = len(passes)
+    passes.clear()
+    GiantStepRegressor(**GIANT_FIXED).fit(X, np.eye(3)[y])
+    assert n_classifier == len(passes)
+
+
+def test_dead_units_are_counted_from_the_readout_features():
+    X, y = _classes(n_classes=3)
+    model = GiantStepClassifier(**GIANT_FIXED).fit(X, y)
+    mean = _giant_features(model, X).mean(axis=0)
+    assert_allclose(model.readout_.feature_mean, mean, rtol=1e-10, atol=1e-14)
