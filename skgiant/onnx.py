@@ -1,7 +1,8 @@
 """Export fitted skgiant estimators to ONNX with skl2onnx.
 
 Importing this module registers a converter for :class:`~skgiant.GiantStepRegressor`,
-:class:`~skgiant.AlternatingOLSReLURegressor` and :class:`~skgiant.GiantStepFeatures`
+:class:`~skgiant.AlternatingOLSReLURegressor`, :class:`~skgiant.GiantStepFeatures`,
+:class:`~skgiant.GiantStepClassifier` and :class:`~skgiant.AlternatingOLSReLUClassifier`
 with skl2onnx, so that ``skl2onnx.to_onnx(model, X[:1])`` converts them alone or as a step
 of a :class:`~sklearn.pipeline.Pipeline` or :class:`~sklearn.compose.ColumnTransformer`
 next to scikit-learn's own transformers. It needs the ``onnx`` extra
@@ -14,21 +15,38 @@ network's nodes: standardization, clipping, the hidden layer and the readout, ex
 computes in the input's precision (float32 for a float32 sample, float64 for a float64
 one). A regressor's output has shape ``(n_samples, n_outputs)``, also for a single target
 (skl2onnx's convention for regressors).
+
+A classifier's graph has skl2onnx's two classifier outputs, as for
+:class:`~sklearn.linear_model.LogisticRegression`: the labels (``ArgMax`` of the logits
+the network computes, looked up in ``classes_``: int64 for integer and boolean classes,
+strings otherwise) and the probabilities (``Softmax`` of the logits, columns in the order
+of ``classes_``, for two classes too). skl2onnx's classifier options apply: by default a
+``ZipMap`` turns the probabilities into a list of ``{class: probability}`` dictionaries
+(outputs ``output_label`` and ``output_probability``); with
+``options={id(model): {"zipmap": False}}`` they stay an ``(n_samples, n_classes)`` tensor
+(outputs ``label`` and ``probabilities``); ``"zipmap": "columns"``, ``"nocl"`` and
+``"output_class_labels"`` work as for scikit-learn's classifiers.
 """
+
+import numbers
 
 import numpy as np
 
 try:
     from skl2onnx import update_registered_converter
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
     from skl2onnx.common.utils import check_input_and_output_numbers
+    from skl2onnx.common.utils_classifier import get_label_classes
     from skl2onnx.proto import onnx_proto
 except ImportError as exc:  # pragma: no cover - the test extra installs skl2onnx
     raise ImportError(
         'skgiant.onnx needs skl2onnx and onnxruntime: pip install "skgiant[onnx]"'
     ) from exc
 
+from ._alternating_classifier import AlternatingOLSReLUClassifier
 from ._alternating_regressor import AlternatingOLSReLURegressor
+from ._giant_classifier import GiantStepClassifier
 from ._giant_regressor import GiantStepRegressor
 from ._transformer import GiantStepFeatures
 
@@ -190,9 +208,7 @@ def _output_width(estimator):
     return estimator.network_.coef.shape[1]
 
 
-def _calculate_output_shape(operator):
-    """skl2onnx shape calculator: ``(n, n_outputs)`` or ``(n, n_hidden)``, input precision."""
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+def _check_n_columns(operator):
     estimator = operator.raw_operator
     n_columns = operator.inputs[0].type.shape[1] if operator.inputs[0].type.shape else None
     if isinstance(n_columns, int) and n_columns != estimator.n_features_in_:
@@ -200,35 +216,92 @@ def _calculate_output_shape(operator):
             f"{type(estimator).__name__} was fitted on {estimator.n_features_in_} features "
             f"but its ONNX input has {n_columns} columns"
         )
+
+
+def _calculate_output_shape(operator):
+    """skl2onnx shape calculator: ``(n, n_outputs)`` or ``(n, n_hidden)``, input precision."""
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    _check_n_columns(operator)
     tensor_type = (
         DoubleTensorType
         if _graph_dtype(operator) == onnx_proto.TensorProto.DOUBLE
         else FloatTensorType
     )
     n_rows = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = tensor_type([n_rows, _output_width(estimator)])
+    operator.outputs[0].type = tensor_type([n_rows, _output_width(operator.raw_operator)])
+
+
+def _calculate_classifier_output_shapes(operator):
+    """skl2onnx shape calculator of the classifiers: labels ``(n,)`` (int64 or string)
+    and probabilities ``(n, n_classes)``, as for scikit-learn's linear classifiers."""
+    _check_n_columns(operator)
+    calculate_linear_classifier_output_shapes(operator)
+
+
+def _graph_input(scope, operator, container):
+    """The input's name, cast first to the graph's precision if it is not a float type."""
+    input_name = operator.inputs[0].full_name
+    if isinstance(operator.inputs[0].type, (FloatTensorType, DoubleTensorType)):
+        return input_name
+    cast = scope.get_unique_variable_name("cast_input")
+    container.add_node(
+        "Cast",
+        input_name,
+        cast,
+        to=_graph_dtype(operator),
+        name=scope.get_unique_operator_name("Cast"),
+    )
+    return cast
 
 
 def _convert(scope, operator, container):
-    """skl2onnx converter of every skgiant estimator (one input, one output)."""
+    """skl2onnx converter of the regressors and the transformer (one input, one output)."""
     estimator = operator.raw_operator
-    proto_dtype = _graph_dtype(operator)
-    input_name = operator.inputs[0].full_name
-    if not isinstance(operator.inputs[0].type, (FloatTensorType, DoubleTensorType)):
-        cast = scope.get_unique_variable_name("cast_input")
-        container.add_node(
-            "Cast", input_name, cast, to=proto_dtype, name=scope.get_unique_operator_name("Cast")
-        )
-        input_name = cast
     add_network_nodes(
         scope,
         container,
-        input_name,
+        _graph_input(scope, operator, container),
         estimator.network_,
-        proto_dtype=proto_dtype,
+        proto_dtype=_graph_dtype(operator),
         output="hidden" if isinstance(estimator, GiantStepFeatures) else "prediction",
         output_name=operator.outputs[0].full_name,
     )
+
+
+def _label_constant(scope, container, classes):
+    """``classes`` as an initializer of the label type skl2onnx's classifiers output:
+    strings, or int64 for integer, boolean and (whole-number) float classes."""
+    classes = np.asarray(classes).ravel()
+    if all(isinstance(c, str) for c in classes):
+        values = [c.encode("utf-8") for c in classes]
+        proto_type = onnx_proto.TensorProto.STRING
+    elif all(isinstance(c, (numbers.Real, np.bool_)) for c in classes):
+        # classifiers accept whole-number floats only (type_of_target), so this is exact
+        values = classes.astype(np.int64).tolist()
+        proto_type = onnx_proto.TensorProto.INT64
+    else:
+        raise ValueError(f"no ONNX label type for classes_ of mixed types: {classes.tolist()}")
+    name = scope.get_unique_variable_name("classes")
+    container.add_initializer(name, proto_type, [len(values)], values)
+    return name
+
+
+def _convert_classifier(scope, operator, container):
+    """skl2onnx converter of the classifiers: labels and probabilities from the logits."""
+    estimator = operator.raw_operator
+    logits = add_network_nodes(
+        scope,
+        container,
+        _graph_input(scope, operator, container),
+        estimator.network_,
+        proto_dtype=_graph_dtype(operator),
+        output="prediction",
+    )
+    label, probabilities = operator.outputs[0].full_name, operator.outputs[1].full_name
+    _node(scope, container, "Softmax", [logits], "probabilities", probabilities, axis=1)
+    best = _node(scope, container, "ArgMax", [logits], "best", axis=1, keepdims=0)
+    classes = _label_constant(scope, container, get_label_classes(scope, estimator))
+    _node(scope, container, "Gather", [classes, best], "label", label, axis=0)
 
 
 for _estimator in (GiantStepRegressor, AlternatingOLSReLURegressor, GiantStepFeatures):
@@ -238,4 +311,20 @@ for _estimator in (GiantStepRegressor, AlternatingOLSReLURegressor, GiantStepFea
         _calculate_output_shape,
         _convert,
         overwrite=True,
+    )
+
+for _estimator in (GiantStepClassifier, AlternatingOLSReLUClassifier):
+    update_registered_converter(
+        _estimator,
+        f"Skgiant{_estimator.__name__}",
+        _calculate_classifier_output_shapes,
+        _convert_classifier,
+        overwrite=True,
+        # the options of skl2onnx's LogisticRegression converter; "zipmap" also makes
+        # skl2onnx parse the estimator as a classifier (label, probabilities, ZipMap)
+        options={
+            "zipmap": [True, False, "columns"],
+            "nocl": [True, False],
+            "output_class_labels": [False, True],
+        },
     )

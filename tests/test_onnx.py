@@ -17,7 +17,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import skgiant.onnx
-from skgiant import AlternatingOLSReLURegressor, GiantStepFeatures, GiantStepRegressor
+from skgiant import (
+    AlternatingOLSReLUClassifier,
+    AlternatingOLSReLURegressor,
+    GiantStepClassifier,
+    GiantStepFeatures,
+    GiantStepRegressor,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -180,6 +186,183 @@ def test_column_transformer_with_one_hot_encoder():
         feeds = {c: test[[c]].to_numpy(dtype=np.float32) for c in "abcd"}
         feeds["site"] = test[["site"]].to_numpy(dtype=object)
         _assert_agrees(_run(onx, feeds), model.predict(test))
+
+
+#: ONNX Runtime's probabilities must agree with predict_proba to this (absolute).
+PROBA_ATOL = 1e-4
+
+CLASSIFIERS = {
+    "giant relu": GiantStepClassifier(n_hidden=32, random_state=0),
+    "giant tanh no linear term, unclipped": GiantStepClassifier(
+        n_hidden=32, activation="tanh", linear_readout=False, clip_inputs=False, random_state=0
+    ),
+    "alternating leaky relu": AlternatingOLSReLUClassifier(
+        n_hidden=8, max_iter=5, negative_slope=0.2, random_state=0
+    ),
+}
+
+
+def _labels(kind, X):
+    """Labels of the rows ``X``: two or more classes of strings, integers or booleans."""
+    score = X[:, 0] + X[:, 1] * X[:, 2]
+    if kind == "bool":
+        return score > 0
+    bins = np.digitize(score, [-1.0, 0.0, 1.0])
+    if kind == "str binary":
+        return np.array(["no", "yes"])[(bins > 1).astype(int)]
+    if kind == "str multiclass":
+        return np.array(["low", "mid", "high", "top"])[bins]
+    if kind == "int binary":
+        return np.array([-1, 1])[(bins > 1).astype(int)]
+    if kind == "int multiclass":  # not 0..k-1: the graph must look the labels up
+        return np.array([-3, 0, 7, 42])[bins]
+    raise ValueError(kind)
+
+
+LABEL_KINDS = ["str binary", "str multiclass", "int binary", "int multiclass", "bool"]
+
+
+def _class_data(kind):
+    X, _, X_test = _data(1)
+    return X, _labels(kind, X.astype(np.float64)), X_test
+
+
+def _run_all(onx, X):
+    session = InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = X if isinstance(X, dict) else {session.get_inputs()[0].name: X}
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feeds), strict=True))
+
+
+def _expected_onnx_labels(labels):
+    """skl2onnx's label type: int64 for integer and boolean classes, else strings."""
+    labels = np.asarray(labels)
+    return labels.astype(np.int64) if labels.dtype.kind in "biu" else labels.astype(str)
+
+
+def _assert_classifier_agrees(out, model, X):
+    label, proba = out["label"], out["probabilities"]
+    expected = _expected_onnx_labels(model.predict(X))
+    assert label.shape == (len(X),)
+    assert label.dtype == (np.int64 if expected.dtype == np.int64 else object)
+    np.testing.assert_array_equal(label.astype(expected.dtype), expected)
+    assert proba.dtype == np.float32 and proba.shape == (len(X), len(model.classes_))
+    np.testing.assert_allclose(proba, model.predict_proba(X), rtol=0, atol=PROBA_ATOL)
+
+
+def _no_zipmap(model, classifier=None):
+    return {id(classifier if classifier is not None else model): {"zipmap": False}}
+
+
+@pytest.mark.parametrize("kind", LABEL_KINDS)
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_classifier_graph_agrees_with_predict_and_predict_proba(name, kind):
+    X, y, X_test = _class_data(kind)
+    model = copy.deepcopy(CLASSIFIERS[name]).fit(X, y)
+    onx = skl2onnx.to_onnx(model, X[:1], options=_no_zipmap(model))
+    out = _run_all(onx, X_test)
+    assert list(out) == ["label", "probabilities"]
+    _assert_classifier_agrees(out, model, X_test)
+    # not all one class: the labels test the argmax and the lookup in classes_
+    assert len(np.unique(out["label"])) == len(model.classes_)
+
+
+@pytest.mark.parametrize("kind", ["str multiclass", "bool"])
+def test_classifier_default_zipmap_gives_dictionaries(kind):
+    """As for LogisticRegression: outputs output_label and output_probability, a list of
+    {class: probability} (boolean classes as 0 and 1)."""
+    X, y, X_test = _class_data(kind)
+    model = GiantStepClassifier(n_hidden=32, random_state=0).fit(X, y)
+    out = _run_all(skl2onnx.to_onnx(model, X[:1]), X_test)
+    assert list(out) == ["output_label", "output_probability"]
+    keys = _expected_onnx_labels(model.classes_).tolist()
+    proba = model.predict_proba(X_test)
+    assert len(out["output_probability"]) == len(X_test)
+    for row, expected in zip(out["output_probability"], proba, strict=True):
+        assert list(row) == keys
+        np.testing.assert_allclose(list(row.values()), expected, rtol=0, atol=PROBA_ATOL)
+    np.testing.assert_array_equal(out["output_label"], _expected_onnx_labels(model.predict(X_test)))
+
+
+def test_classifier_outputs_match_logistic_regression():
+    """The same output names and types as skl2onnx gives LogisticRegression."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, _ = _class_data("str multiclass")
+    for zipmap in (True, False):
+        signatures = []
+        for model in (LogisticRegression(), GiantStepClassifier(n_hidden=16, random_state=0)):
+            model.fit(X, y)
+            onx = skl2onnx.to_onnx(model, X[:1], options={id(model): {"zipmap": zipmap}})
+            signatures.append([(o.name, str(o.type)) for o in onx.graph.output])
+        assert signatures[0] == signatures[1]
+
+
+def test_classifier_clipping_acts_on_the_glitched_test_rows():
+    """Without clipping the network's probabilities would differ on the glitched rows,
+    so the agreement depends on the graph's clipping nodes."""
+    X, y, X_test = _class_data("str multiclass")
+    model = GiantStepClassifier(n_hidden=32, random_state=0).fit(X, y)
+    unclipped = copy.copy(model.network_)
+    unclipped.input_low = unclipped.input_high = None
+    from scipy.special import softmax
+
+    gap = np.abs(softmax(unclipped.predict(X_test), axis=1) - model.predict_proba(X_test))
+    assert gap.max() > 100 * PROBA_ATOL
+    out = _run_all(skl2onnx.to_onnx(model, X[:1], options=_no_zipmap(model)), X_test)
+    _assert_classifier_agrees(out, model, X_test)
+
+
+def test_classifier_float64_graph():
+    X, y, X_test = _class_data("int multiclass")
+    model = AlternatingOLSReLUClassifier(n_hidden=8, max_iter=5, random_state=0).fit(X, y)
+    X64 = X_test.astype(np.float64)
+    out = _run_all(skl2onnx.to_onnx(model, X64[:1], options=_no_zipmap(model)), X64)
+    assert out["probabilities"].dtype == np.float64
+    np.testing.assert_array_equal(out["label"], model.predict(X64))
+    np.testing.assert_allclose(out["probabilities"], model.predict_proba(X64), atol=1e-10)
+
+
+def test_classifier_in_pipeline_with_imputer_and_scaler():
+    X, y, X_test = _class_data("str multiclass")
+    X_gaps, X_test_gaps = X.copy(), X_test.copy()
+    X_gaps[::7, 1] = np.nan
+    X_test_gaps[::5, 2] = np.nan
+    for classifier in (
+        GiantStepClassifier(n_hidden=32, random_state=0),
+        AlternatingOLSReLUClassifier(n_hidden=8, max_iter=5, random_state=0),
+    ):
+        model = make_pipeline(SimpleImputer(), StandardScaler(), classifier).fit(X_gaps, y)
+        onx = skl2onnx.to_onnx(model, X_test_gaps[:1], options=_no_zipmap(model, classifier))
+        _assert_classifier_agrees(_run_all(onx, X_test_gaps), model, X_test_gaps)
+
+
+def test_classifier_in_column_transformer_with_one_hot_encoder():
+    X, _, X_test = _data(1)
+    rng = np.random.default_rng(1)
+    frames = []
+    for rows in (X, X_test):
+        frame = pd.DataFrame(rows, columns=["a", "b", "c", "d"])
+        frame["site"] = rng.choice(["north", "south", "east"], size=len(rows))
+        frames.append(frame)
+    train, test = frames
+    y = _labels("bool", X.astype(np.float64) + (train[["site"]] == "north").to_numpy())
+    prep = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["a", "b", "c", "d"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["site"]),
+        ]
+    )
+    classifier = AlternatingOLSReLUClassifier(n_hidden=8, max_iter=5, random_state=0)
+    model = make_pipeline(prep, classifier).fit(train, y)
+    initial_types = [(c, FloatTensorType([None, 1])) for c in "abcd"]
+    initial_types.append(("site", StringTensorType([None, 1])))
+    onx = skl2onnx.to_onnx(
+        model, initial_types=initial_types, options=_no_zipmap(model, classifier)
+    )
+    feeds = {c: test[[c]].to_numpy(dtype=np.float32) for c in "abcd"}
+    feeds["site"] = test[["site"]].to_numpy(dtype=object)
+    _assert_classifier_agrees(_run_all(onx, feeds), model, test)
 
 
 def test_wrong_number_of_input_columns_is_refused():
