@@ -298,6 +298,24 @@ def test_classifier_outputs_match_logistic_regression():
         assert signatures[0] == signatures[1]
 
 
+def test_classifier_takes_skl2onnx_classifier_options():
+    X, y, X_test = _class_data("int multiclass")
+    model = GiantStepClassifier(n_hidden=16, random_state=0).fit(X, y)
+    proba = model.predict_proba(X_test)
+    encoded = np.searchsorted(model.classes_, model.predict(X_test))
+
+    def run(**options):
+        return _run_all(skl2onnx.to_onnx(model, X[:1], options={id(model): options}), X_test)
+
+    columns = run(zipmap="columns")  # one output per class, named i<class>
+    assert list(columns)[1:] == [f"i{c}" for c in model.classes_]
+    np.testing.assert_allclose(np.c_[tuple(columns.values())[1:]], proba, atol=PROBA_ATOL)
+    nocl = run(zipmap=False, nocl=True)  # labels are the indices of the classes
+    np.testing.assert_array_equal(nocl["label"], encoded)
+    with_classes = run(zipmap=False, output_class_labels=True)
+    np.testing.assert_array_equal(with_classes["class_labels"], model.classes_)
+
+
 def test_classifier_clipping_acts_on_the_glitched_test_rows():
     """Without clipping the network's probabilities would differ on the glitched rows,
     so the agreement depends on the graph's clipping nodes."""
