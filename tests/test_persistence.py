@@ -33,6 +33,16 @@ def _labels(n_classes):
     return X, np.array(["ant", "bee", "cat"])[np.searchsorted(cuts, y)]
 
 
+def _typed_labels(kind):
+    """``_labels(3)`` as an object array of strings, booleans (two classes) or integers."""
+    X, y = _labels(3)
+    if kind == "object":
+        return X, y.astype(object)
+    if kind == "bool":
+        return X, y == "cat"
+    return X, np.select([y == "ant", y == "bee"], [-3, 7], default=42)
+
+
 def _warm_started():
     X, y = _data()
     model = GiantStepRegressor(n_hidden=24, warm_start=True, random_state=0).fit(X[:120], y[:120])
@@ -68,6 +78,28 @@ FITTED = {
     "alternating classifier, binary, balanced": lambda: AlternatingOLSReLUClassifier(
         n_hidden=4, max_iter=3, class_weight="balanced", random_state=0
     ).fit(*_labels(2)),
+    "giant classifier tanh, no linear term, unclipped, class weights, object labels": (
+        lambda: GiantStepClassifier(
+            n_hidden=24,
+            n_steps=2,
+            activation="tanh",
+            linear_readout=False,
+            clip_inputs=False,
+            class_weight={"ant": 2.0, "cat": 0.5},
+            random_state=0,
+        ).fit(*_typed_labels("object"))
+    ),
+    "giant classifier default, boolean labels": lambda: GiantStepClassifier(random_state=0).fit(
+        *_typed_labels("bool")
+    ),
+    "alternating classifier leaky, early stopping, integer labels": lambda: (
+        AlternatingOLSReLUClassifier(
+            n_hidden=8,
+            negative_slope=0.1,
+            early_stopping=True,
+            random_state=np.random.RandomState(0),
+        ).fit(*_typed_labels("int"))
+    ),
     "features default": lambda: GiantStepFeatures(random_state=0).fit(*_data()),
     "features erf, 2 steps": lambda: GiantStepFeatures(
         n_hidden=16, n_steps=2, activation="erf", random_state=0
@@ -104,6 +136,9 @@ def test_round_trip_trusting_only_skgiant_types(name, tmp_path):
     X_far = 5.0 * X  # outside the training range: clipping, if on, must survive the trip
     for rows in (X, X_far):
         np.testing.assert_array_equal(_output(loaded, rows), _output(model, rows))
+    if hasattr(model, "classes_"):  # the labels come back with their type
+        assert loaded.classes_.dtype == model.classes_.dtype
+        np.testing.assert_array_equal(loaded.predict(X_far), model.predict(X_far))
     params = {k: v for k, v in model.get_params().items() if k != "random_state"}
     assert {k: loaded.get_params()[k] for k in params} == params
 
@@ -123,7 +158,13 @@ def test_trusted_types_are_skgiant_classes_only():
         assert module.split(".")[0] == "skgiant"
         obj = getattr(importlib.import_module(module), qualname)
         assert isinstance(obj, type) and obj.__module__ == module
-    for cls in (GiantStepRegressor, AlternatingOLSReLURegressor, GiantStepFeatures):
+    for cls in (
+        GiantStepRegressor,
+        AlternatingOLSReLURegressor,
+        GiantStepFeatures,
+        GiantStepClassifier,
+        AlternatingOLSReLUClassifier,
+    ):
         assert f"{cls.__module__}.{cls.__name__}" in names
 
 
