@@ -389,3 +389,20 @@ def test_dead_units_are_counted_from_the_readout_features():
     model = GiantStepClassifier(**GIANT_FIXED).fit(X, y)
     mean = _giant_features(model, X).mean(axis=0)
     assert_allclose(model.readout_.feature_mean, mean, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("Classifier, params, features", CASES)
+def test_glitched_inputs_are_clipped_to_the_training_range(Classifier, params, features):
+    X, y = _classes(n_classes=3)
+    model = Classifier(**params).fit(X, y)
+    spike = X[:5].copy()
+    spike[:, 0] = 1e200  # a glitched reading, far beyond the training range
+    at_edge = X[:5].copy()
+    at_edge[:, 0] = X[:, 0].max()  # what clipping turns it into
+    proba = model.predict_proba(spike)
+    assert np.all(np.isfinite(proba))
+    assert_allclose(proba, model.predict_proba(at_edge), rtol=1e-10)
+    missing = X[:5].copy()
+    missing[0, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict_proba(missing)
