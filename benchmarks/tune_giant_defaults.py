@@ -30,7 +30,7 @@ CONFIGS = {
     "3 steps": {"n_steps": 3},
     "2 steps frozen": {"n_steps": 2, "second_layer": "frozen"},
     "3 steps frozen": {"n_steps": 3, "second_layer": "frozen"},
-    "grid-to-2": {"step_size_grid": [0.0, 0.25, 0.5, 1.0, 2.0]},
+    "grid-to-2": {"solver_options": {"step_size_grid": [0.0, 0.25, 0.5, 1.0, 2.0]}},
     "keep-linear-in-steps": {"remove_linear": False},
     "no-bias": {"bias_scale": 0.0},
     "no-linear-readout": {"linear_readout": False, "remove_linear": False},

@@ -49,7 +49,6 @@ class GiantStepBase:
         "step_size": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "step_size_grid": ["array-like"],
         "bias_scale": [Interval(Real, 0, 1e6, closed="both")],
         "remove_linear": ["boolean"],
         "linear_readout": ["boolean"],
@@ -108,11 +107,12 @@ class GiantStepBase:
                 f"Unknown solver_options {sorted(unknown)}; valid keys are {list(SOLVER_OPTIONS)}."
             )
         _check_solver_options(options)
-        grid = np.asarray(self.step_size_grid, dtype=float).ravel()
+        given = options.pop("step_size_grid", GiantStepConfig.step_size_grid)
+        grid = np.asarray(given, dtype=float).ravel()
         if self.step_size == "auto" and (grid.size == 0 or np.any(~np.isfinite(grid) | (grid < 0))):
             raise ValueError(
-                "step_size_grid must be a non-empty sequence of finite non-negative numbers; "
-                f"got {self.step_size_grid!r}."
+                "solver_options['step_size_grid'] must be a non-empty sequence of finite "
+                f"non-negative numbers; got {given!r}."
             )
         step_size = None if self.step_size == "auto" else float(self.step_size)
         if continuing and step_size is None:
@@ -281,6 +281,7 @@ class _Progress(Monitor):
 
 
 _OPTION_CHECKS = {
+    "step_size_grid": lambda v: np.ndim(v) <= 1,
     "learning_rate_scaling": lambda v: v in LEARNING_RATE_SCALINGS,
     "symmetric_init": lambda v: isinstance(v, bool | np.bool_),
     "random_fraction": lambda v: isinstance(v, Real) and 0 <= v <= 1,

@@ -88,8 +88,6 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         steps and on the readout). ``"balanced"``: class ``k`` weighs ``S / (K S_k)``
         with ``S`` the total and ``S_k`` the class's sample weight. A dict maps labels to
         weights (missing classes weigh 1).
-    step_size_grid : tuple of float, default=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
-        Candidates for ``step_size="auto"`` (non-negative).
     bias_scale : float, default=1.0
         Standard deviation of the random first-layer biases, in ``[0, 1e6]``.
     remove_linear : bool, default=True
@@ -189,7 +187,6 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         activation="relu",
         *,
         class_weight=None,
-        step_size_grid=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0),
         bias_scale=1.0,
         remove_linear=True,
         linear_readout=True,
@@ -207,7 +204,6 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         self.alpha = alpha
         self.activation = activation
         self.class_weight = class_weight
-        self.step_size_grid = step_size_grid
         self.bias_scale = bias_scale
         self.remove_linear = remove_linear
         self.linear_readout = linear_readout

@@ -71,11 +71,12 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         (giant) convention, ``eta = c * p * sqrt(n_batch / d)``: the
         authors' convention, in which ``c ~ 1`` moves each row by about its own norm when
         ``n_batch`` is of order ``d``; the move along the gradient's signal direction
-        grows like ``c * sqrt(n_batch / d)``. ``"auto"`` picks ``c`` in
-        ``step_size_grid``, and the number of steps up to ``n_steps``, by the error on
-        held-out rows of the readout fitted on the others, on a reduced copy of the
-        problem (at most 2000 rows and 128 units; ``c`` transfers across widths in this
-        convention). The chosen ``c`` is then carried to
+        grows like ``c * sqrt(n_batch / d)``. ``"auto"`` picks ``c`` in a grid
+        (``solver_options["step_size_grid"]``, default ``(0, 0.5, 1, 2, 4, 8)``; keep 0
+        in it as the "no step" fallback), and the number of steps up to ``n_steps``, by
+        the error on held-out rows of the readout fitted on the others, on a reduced copy
+        of the problem (at most 2000 rows and 128 units; ``c`` transfers across widths in
+        this convention). The chosen ``c`` is then carried to
         the full batch so that the rows move as far as they did in the selection:
         ``step_size_ = c * sqrt(selection batch / full batch)`` (batches measured by
         their weight). Reusing ``c`` itself would move the rows ``sqrt(k)`` times further
@@ -97,9 +98,6 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         the rare levels of a one-hot encoded column.
     activation : {"relu", "tanh", "erf"}, default="relu"
         Hidden activation.
-    step_size_grid : tuple of float, default=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
-        Candidates for ``step_size="auto"``; include 0 to keep "no step" as a fallback.
-        Each candidate costs ``n_steps`` readouts per fold on the reduced selection problem.
     bias_scale : float, default=1.0
         Standard deviation of the random first-layer biases, in ``[0, 1e6]`` (0 = no
         biases, as in the theory). Biases matter on low-dimensional data, where units
@@ -140,6 +138,9 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         Research settings of the solver, rarely worth changing (none helped on the
         development data; ``benchmarks/RESULTS_tuning_giant.md``). Keys:
 
+        - ``"step_size_grid"`` (``(0.0, 0.5, 1.0, 2.0, 4.0, 8.0)``): the candidates of
+          ``step_size="auto"``; each costs ``n_steps`` readouts per fold on the reduced
+          selection problem;
         - ``"learning_rate_scaling"`` (``"giant"``): how ``step_size`` becomes a learning
           rate: ``c * p * sqrt(n_batch / d)`` (``"giant"``), ``c * p`` (``"width"``, the
           authors' multi-step notebooks) or ``c`` (``"constant"``);
@@ -274,7 +275,6 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         alpha="auto",
         activation="relu",
         *,
-        step_size_grid=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0),
         bias_scale=1.0,
         remove_linear=True,
         linear_readout=True,
@@ -292,7 +292,6 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         self.step_size = step_size
         self.alpha = alpha
         self.activation = activation
-        self.step_size_grid = step_size_grid
         self.bias_scale = bias_scale
         self.remove_linear = remove_linear
         self.linear_readout = linear_readout

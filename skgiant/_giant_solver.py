@@ -44,8 +44,8 @@ class GiantStepConfig:
     """Settings of :func:`fit_giant_steps`.
 
     The first group are the estimator's hyperparameters (see
-    :class:`~skgiant.GiantStepRegressor`); the others are solver options, reachable through
-    its ``solver_options``.
+    :class:`~skgiant.GiantStepRegressor`); ``step_size_grid`` and the others are solver
+    options, reachable through its ``solver_options`` (:data:`SOLVER_OPTIONS`).
 
     Attributes
     ----------
@@ -131,7 +131,7 @@ class GiantStepConfig:
 
 
 #: The names of the solver options (the config fields that are not hyperparameters).
-SOLVER_OPTIONS = tuple(f.name for f in fields(GiantStepConfig))[9:]
+SOLVER_OPTIONS = ("step_size_grid", *(f.name for f in fields(GiantStepConfig)[9:]))
 
 
 @dataclass

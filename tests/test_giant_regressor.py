@@ -428,7 +428,7 @@ def test_auto_selection_chooses_the_number_of_steps_on_held_out_rows():
     scores = model.selection_scores_
     assert (0.0, 0) in scores
     assert set(scores) == {(0.0, 0)} | {
-        (float(c), t) for c in model.step_size_grid if c > 0 for t in (1, 2)
+        (float(c), t) for c in (0.0, 0.5, 1.0, 2.0, 4.0, 8.0) if c > 0 for t in (1, 2)
     }
     chosen = model.selected_step_
     assert chosen in scores and chosen[1] == model.n_iter_
@@ -440,7 +440,8 @@ def test_auto_selection_chooses_the_number_of_steps_on_held_out_rows():
     best = min(scores, key=scores.get)
     assert (chosen[1], chosen[0]) <= (best[1], best[0])
     assert model.step_size_scores_ == {
-        c: min(v for (cc, _), v in scores.items() if cc == c) for c in model.step_size_grid
+        c: min(v for (cc, _), v in scores.items() if cc == c)
+        for c in (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
     }
 
 
@@ -478,7 +479,7 @@ def test_auto_step_size_keeps_random_features_on_pure_noise():
     y = rng.normal(size=300)  # nothing to learn: a step can only overfit
     model = GiantStepRegressor(n_hidden=64, random_state=0).fit(X, y)
     assert model.step_size_ == 0.0
-    assert set(model.step_size_scores_) == set(model.step_size_grid)
+    assert set(model.step_size_scores_) == {0.0, 0.5, 1.0, 2.0, 4.0, 8.0}
 
 
 def test_auto_step_size_takes_a_step_where_there_is_structure():
@@ -514,9 +515,14 @@ def test_divergent_step_size_warns_and_stays_finite():
 def test_bad_step_size_grid():
     X, y = _data()
     with pytest.raises(ValueError, match="step_size_grid"):
-        GiantStepRegressor(step_size_grid=[0.5, -1.0]).fit(X, y)
+        GiantStepRegressor(solver_options={"step_size_grid": [0.5, -1.0]}).fit(X, y)
     with pytest.raises(ValueError, match="step_size_grid"):
-        GiantStepRegressor(step_size_grid=[]).fit(X, y)
+        GiantStepRegressor(solver_options={"step_size_grid": []}).fit(X, y)
+    # the grid reaches the selection
+    model = GiantStepRegressor(
+        n_hidden=16, solver_options={"step_size_grid": [0.0, 0.3]}, random_state=0
+    ).fit(X, y)
+    assert set(model.step_size_scores_) == {0.0, 0.3}
 
 
 def test_feature_names_are_kept_and_checked():
