@@ -27,9 +27,15 @@ AUTO_BATCH_ROWS = 50_000
 #: Settings of the solver reachable through ``solver_options``, with their defaults and
 #: constraints (those of the :class:`~skgiant._alternating.AlternatingConfig` field).
 SOLVER_OPTION_DEFAULTS = dict(
-    max_inner_iter=30, inner_tol=1e-6, rebalance=True, revive_dead_units=True, max_rejections=6
+    init_scale="fan_in",
+    max_inner_iter=30,
+    inner_tol=1e-6,
+    rebalance=True,
+    revive_dead_units=True,
+    max_rejections=6,
 )
 SOLVER_OPTION_CONSTRAINTS = {
+    "init_scale": [StrOptions({"fan_in", "standard"}), Interval(Real, 1e-6, 1e6, closed="both")],
     "max_inner_iter": [Interval(Integral, 1, None, closed="left")],
     "inner_tol": [Interval(Real, 0, 1, closed="neither")],
     "rebalance": ["boolean"],
@@ -87,10 +93,6 @@ class AlternatingBase:
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "negative_slope": [Interval(Real, 0, 1, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "init_scale": [
-            StrOptions({"fan_in", "standard"}),
-            Interval(Real, 1e-6, 1e6, closed="both"),
-        ],
         "solver": [StrOptions({"auto", "dense", "cg"})],
         "solver_options": [dict, None],
         "early_stopping": ["boolean"],
@@ -132,7 +134,7 @@ class AlternatingBase:
         config = AlternatingConfig(
             n_hidden=self.n_hidden, max_iter=self.max_iter, alpha=self.alpha,
             step_fraction=self.step_fraction, batch_size=self._resolve_batch_size(problem.n),
-            tol=self.tol, init_scale=self.init_scale, solver=self.solver,
+            tol=self.tol, solver=self.solver,
             n_iter_no_change=self.n_iter_no_change, **options,
         )  # fmt: skip
         with warnings.catch_warnings():

@@ -59,8 +59,6 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         Weights of the classes, multiplied into ``sample_weight`` (they act on the
         least-squares fit and on the readout). ``"balanced"``: class ``k`` weighs
         ``S / (K S_k)``; a dict maps labels to weights (missing classes weigh 1).
-    init_scale : {"fan_in", "standard"} or float in [1e-6, 1e6], default="fan_in"
-        First-layer initialization. See :class:`AlternatingOLSReLURegressor`.
     solver : {"auto", "dense", "cg"}, default="auto"
         Hidden-layer solve. See :class:`AlternatingOLSReLURegressor`.
     solver_options : dict or None, default=None
@@ -139,7 +137,6 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         tol=1e-4,
         *,
         class_weight=None,
-        init_scale="fan_in",
         solver="auto",
         solver_options=None,
         early_stopping=False,
@@ -157,7 +154,6 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         self.negative_slope = negative_slope
         self.tol = tol
         self.class_weight = class_weight
-        self.init_scale = init_scale
         self.solver = solver
         self.solver_options = solver_options
         self.early_stopping = early_stopping

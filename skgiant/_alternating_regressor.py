@@ -22,9 +22,8 @@ PUBLISHED_PARAMS = dict(
     n_hidden=64,
     max_iter=30,
     step_fraction=1.0,
-    init_scale="standard",
     tol=0.0,
-    solver_options=dict(rebalance=False, revive_dead_units=False),
+    solver_options=dict(init_scale="standard", rebalance=False, revive_dead_units=False),
 )
 
 
@@ -97,10 +96,6 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         ``early_stopping``. With ``step_fraction=1.0`` the fit also stops when a step
         changes no activation (the exact optimum of the current linear region).
         0 (with a damped step) runs all ``max_iter`` iterations.
-    init_scale : {"fan_in", "standard"} or float in [1e-6, 1e6], default="fan_in"
-        First-layer initialization (on standardized inputs). ``"fan_in"``: input weights
-        N(0, 1/n_features), biases N(0, 1). ``"standard"``: all entries N(0, 1), as
-        published. A float ``s`` in ``[1e-6, 1e6]``: all entries N(0, s**2).
     solver : {"auto", "dense", "cg"}, default="auto"
         Hidden-layer solve. ``"dense"`` forms the ``P x P`` normal equations,
         ``P = n_hidden * (n_features + 1)`` (``O(n P**2)`` time, ``8 P**2`` bytes; a
@@ -118,6 +113,11 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         keeps every default; an unknown key raises a ``ValueError`` listing the valid
         ones):
 
+        - ``"init_scale"`` (``"fan_in"``, ``"standard"`` or a float in ``[1e-6, 1e6]``,
+          default ``"fan_in"``): first-layer initialization on standardized inputs.
+          ``"fan_in"``: input weights N(0, 1/n_features), biases N(0, 1), so each unit's
+          hyperplane cuts through the data. ``"standard"``: all entries N(0, 1), as
+          published. A float ``s``: all entries N(0, s**2).
         - ``"max_inner_iter"`` (int >= 1, default 30): conjugate-gradient iterations per
           hidden-layer solve (matrix-free solve only). Each costs
           ``O(n * n_hidden * n_features)`` and one pass over the rows.
@@ -232,7 +232,6 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         negative_slope=0.0,
         tol=1e-4,
         *,
-        init_scale="fan_in",
         solver="auto",
         solver_options=None,
         early_stopping=False,
@@ -250,7 +249,6 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         self.alpha = alpha
         self.negative_slope = negative_slope
         self.tol = tol
-        self.init_scale = init_scale
         self.solver = solver
         self.solver_options = solver_options
         self.early_stopping = early_stopping

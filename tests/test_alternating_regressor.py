@@ -259,7 +259,7 @@ def test_auto_batch_size_is_all_rows_up_to_the_cap_and_the_cap_beyond(monkeypatc
 
 def test_solver_options_reach_the_solver_and_are_validated():
     X, y = _data(n=200, d=3, seed=2)
-    with pytest.raises(ValueError, match=r"\['inner_tol'"):  # the message lists valid keys
+    with pytest.raises(ValueError, match=r"\['init_scale', 'inner_tol'"):  # the message lists valid keys
         AlternatingOLSReLURegressor(solver_options={"max_inner_iterations": 3}).fit(X, y)
     for bad in ({"max_inner_iter": 0}, {"inner_tol": 1.0}, {"rebalance": "yes"}):
         with pytest.raises(ValueError, match=list(bad)[0]):
@@ -280,5 +280,9 @@ def test_published_params_are_the_published_recipe():
     # Barbu (2023): 64 units, 30 undamped iterations from N(0, 1) weights, no safeguards
     model = AlternatingOLSReLURegressor(**PUBLISHED_PARAMS, alpha=1e-3 / 100)
     assert model.get_params()["step_fraction"] == 1.0
-    assert (model.n_hidden, model.max_iter, model.init_scale) == (64, 30, "standard")
-    assert model.solver_options == {"rebalance": False, "revive_dead_units": False}
+    assert (model.n_hidden, model.max_iter) == (64, 30)
+    assert model.solver_options == {
+        "init_scale": "standard",
+        "rebalance": False,
+        "revive_dead_units": False,
+    }

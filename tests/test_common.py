@@ -25,7 +25,13 @@ from skgiant import (
 )
 
 # the matrix-free hidden-layer solve of the alternating estimator
-MATRIX_FREE = dict(n_hidden=8, solver="cg", negative_slope=0.1, init_scale="standard", alpha=0.01)
+MATRIX_FREE = dict(
+    n_hidden=8,
+    solver="cg",
+    negative_slope=0.1,
+    alpha=0.01,
+    solver_options=dict(init_scale="standard"),
+)
 
 ESTIMATORS = [
     GiantStepRegressor(n_hidden=32),
@@ -116,8 +122,8 @@ def test_param_validation(Estimator):
 
 
 def test_matrix_free_weight_equivalence_when_tight():
-    tight = {"inner_tol": 1e-12, "max_inner_iter": 1000}
-    estimator = AlternatingOLSReLURegressor(**MATRIX_FREE, solver_options=tight)
+    tight = {**MATRIX_FREE["solver_options"], "inner_tol": 1e-12, "max_inner_iter": 1000}
+    estimator = AlternatingOLSReLURegressor(**{**MATRIX_FREE, "solver_options": tight})
     check_sample_weight_equivalence_on_dense_data(type(estimator).__name__, estimator)
 
 

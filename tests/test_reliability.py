@@ -539,9 +539,13 @@ def overflowing_step_size(Estimator):
 )
 def overflowing_init_scale(Estimator):
     X, y = data()
-    name = "bias_scale" if Estimator is GiantStepRegressor else "init_scale"
+    if Estimator is GiantStepRegressor:
+        params = {"bias_scale": 1e300}
+    else:
+        params = {"solver_options": {"init_scale": 1e300}}
+    name = next(iter(params)) if Estimator is GiantStepRegressor else "init_scale"
     with pytest.raises(ValueError, match=f"'{name}' parameter .* range \\[.*1000000.0\\]"):
-        make(Estimator, **{name: 1e300}).fit(X, y)
+        make(Estimator, **params).fit(X, y)
 
 
 # ------------------------------------------------------------------------------- stress
