@@ -687,8 +687,6 @@ def run_csv(args, out=None):
     out = sys.stdout if out is None else out
     task = getattr(args, "task", "auto")
     to_onnx = bool(args.save) and str(args.save).lower().endswith(".onnx")
-    if to_onnx and task == "classification":
-        raise CommandError(_ONNX_CLASSIFIER)
     if to_onnx:
         _require_onnx()  # before the minutes of the comparison, not after
     X, y, numeric, categorical, notes, task = read_table(
@@ -700,8 +698,6 @@ def run_csv(args, out=None):
         seed=args.seed,
         task=task,
     )
-    if to_onnx and task == "classification":
-        raise CommandError(_ONNX_CLASSIFIER)
     print(f"{args.csv}: predicting {args.target!r} from {X.shape[1]} columns", file=out)
     for note in notes:
         print(f"  note: {note}", file=out)
@@ -759,12 +755,6 @@ def run_csv(args, out=None):
         _plot_comparison(results, args.plot)
         print(f"saved the comparison plot to {args.plot}", file=out)
     return results
-
-
-_ONNX_CLASSIFIER = (
-    "--save: ONNX export covers the regressors only (skgiant's ONNX converters do not "
-    "support classifiers); save the classifier to a .joblib path instead"
-)
 
 
 def _build_parser():

@@ -207,6 +207,32 @@ def test_save_to_onnx_writes_a_graph_that_predicts_like_the_pipeline(sensor_csv,
     np.testing.assert_allclose(got.ravel(), expected, atol=1e-4 * np.std(expected))
 
 
+def test_save_a_classifier_to_onnx_gives_its_labels(fault_csv, tmp_path):
+    import io
+
+    from onnxruntime import InferenceSession
+
+    from skgiant._cli import run_csv
+
+    path = tmp_path / "classes.onnx"
+    frame = pd.read_csv(fault_csv).drop(columns=["severity", "alarm"])
+    csv = tmp_path / "status.csv"
+    frame.to_csv(csv, index=False)
+    args = _csv_args(csv, "--models", "giant", "--save", str(path))
+    args.target = "status"
+    results = run_csv(args, out=io.StringIO())
+    model = results[0]["search"].best_estimator_
+    X, _, numeric, categorical, _, _ = read_table(str(csv), "status")
+    session = InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
+    feeds = {c: X[[c]].to_numpy(dtype=np.float32) for c in numeric}
+    feeds.update({c: X[[c]].fillna("").to_numpy(dtype=object) for c in categorical})
+    labels, probabilities = session.run(None, feeds)
+    assert list(labels) == list(model.predict(X))
+    expected = model.predict_proba(X)
+    got = np.array([[row[c] for c in model.classes_] for row in probabilities])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
 def test_save_to_onnx_without_the_extra_fails_before_fitting(
     sensor_csv, tmp_path, capsys, monkeypatch
 ):
@@ -381,13 +407,6 @@ def test_task_flag_forces_either_task(fault_csv, capsys):
             lambda f: f.assign(status=["rare"] * 2 + ["ok"] * (len(f) - 2)),
             ["--cv", "3", "--test-size", "0"],
             "class rare has 2 training rows, fewer than the 3 cross-validation folds",
-        ),
-        # ONNX of a classifier, detected or forced: refused before any fit
-        (lambda f: f, ["--save", "{tmp}/best.onnx"], "ONNX export covers the regressors only"),
-        (
-            lambda f: f,
-            ["--save", "{tmp}/best.onnx", "--task", "classification"],
-            "ONNX export covers the regressors only",
         ),
     ],
 )
