@@ -239,6 +239,23 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         logits = self._logits(X)  # first: it checks that the model is fitted
         return self.classes_[np.argmax(logits, axis=1)]
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``X`` against ``y`` (:func:`sklearn.metrics.accuracy_score`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+            The weighted share of rows whose predicted label is ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _set_class_readout(self, method, readout):
         """Fitted attributes of the probabilistic readout."""
         self.readout_method_ = method
