@@ -5,7 +5,7 @@ all folds but one and with the settings its own fit chose (step size and number 
 penalties, iterations: no selection is repeated), and keeps the residuals of every row
 under the model that did not see it. Those residuals are honest about both layers: a
 leave-one-out residual of the readout alone is optimistic because the first layer was
-trained on the row too (measured: 72-88% coverage of nominal 90% intervals for the
+trained on the row too (it covered clearly fewer test rows than nominal for the
 alternating estimator on the development data).
 
 The residuals are divided by a model of their scale, ``sigma(x) = exp(g(x))`` with ``g`` a
@@ -132,10 +132,9 @@ class IntervalMixin:
     """``predict_interval`` for the regressors (see :mod:`skgiant._intervals`)."""
 
     #: Folds of the cross-fitting. Each fold refit costs about ``(K - 1) / K`` of a fit
-    #: with the chosen settings; with 5 folds GiantStep's intervals cost 3-4 times the
-    #: plain fit on the larger development sets, with 2 at most about twice, and the
-    #: coverage of the halves' residuals was still within 0.86-0.95
-    #: (``benchmarks/RESULTS_intervals.md``).
+    #: with the chosen settings: five folds made GiantStep's intervals cost several plain
+    #: fits on the larger development sets, two about one more, and the coverage of the
+    #: halves' residuals stayed in range (``benchmarks/RESULTS_intervals.md``).
     _interval_n_folds = 2
 
     def _calibrate_intervals(self, X, Y, sample_weight):
