@@ -10,7 +10,7 @@ from ._alternating_base import (  # noqa: F401 (re-exported: the names lived her
     SOLVER_OPTION_DEFAULTS,
     AlternatingBase,
 )
-from ._base import TwoLayerRegressorBase, is_dask_collection, validate_fit_data
+from ._base import TwoLayerRegressorBase, validate_fit_data
 from ._compat import _fit_context
 from ._intervals import IntervalMixin
 
@@ -283,11 +283,7 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
             The fitted estimator.
         """
         min_samples = 3 if self.early_stopping else 2
-        if self.intervals and any(is_dask_collection(a) for a in (X, y, sample_weight)):
-            raise ValueError(
-                "intervals=True needs in-memory data (the intervals refit on folds of the "
-                "rows); fit on dask arrays with intervals=False."
-            )
+        self._check_interval_input(X, y, sample_weight)
         X, Y, sample_weight, self._y_was_1d = validate_fit_data(
             self, X, y, sample_weight, min_samples=min_samples, allow_dask=True
         )

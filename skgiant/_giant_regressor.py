@@ -330,6 +330,7 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
+        self._check_interval_input(X, y, sample_weight)
         X, Y, sw, y_was_1d = validate_fit_data(
             self, X, y, sample_weight, reset=not continuing, allow_dask=True
         )

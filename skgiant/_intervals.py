@@ -29,6 +29,8 @@ from sklearn.base import clone
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import is_dask_collection
+
 #: Hidden units (at most) that the scale model reads besides the inputs.
 SCALE_UNITS = 32
 
@@ -136,6 +138,15 @@ class IntervalMixin:
     #: fits on the larger development sets, two about one more, and the coverage of the
     #: halves' residuals stayed in range (``benchmarks/RESULTS_intervals.md``).
     _interval_n_folds = 2
+
+    def _check_interval_input(self, *arrays):
+        """Refuse ``intervals=True`` on dask input (the intervals refit on folds of the
+        rows, in memory)."""
+        if self.intervals and any(is_dask_collection(a) for a in arrays):
+            raise ValueError(
+                "intervals=True needs in-memory data (the intervals refit on folds of the "
+                "rows); fit on dask arrays with intervals=False."
+            )
 
     def _calibrate_intervals(self, X, Y, sample_weight):
         self.interval_calibration_ = None

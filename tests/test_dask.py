@@ -636,6 +636,8 @@ def test_alternating_refuses_bad_dask_input_clearly(threads):
         model.fit(*_dask(X, y)[:2])
     with pytest.raises(ValueError, match="intervals=True needs in-memory data"):
         AlternatingOLSReLURegressor(intervals=True).fit(Xd, yd)
+    with pytest.raises(ValueError, match="intervals=True needs in-memory data"):
+        GiantStepRegressor(intervals=True).fit(Xd, yd)
 
 
 def test_estimators_without_a_dask_path_still_refuse_it():
