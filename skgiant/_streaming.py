@@ -1,0 +1,139 @@
+"""Streaming readout: the sufficient statistics of the ridge readout, batch by batch.
+
+After a first fit has fixed the first layer and the standardization, the readout is a
+ridge regression whose data enter only through the moments of ``[features, targets]``
+(:class:`skgiant._moments.Moments`, which add exactly across batches) and, for
+``alpha="auto"``, through a bounded sample of rows that scores leave-one-out. A
+:class:`StreamState` holds both; :func:`add_batch` folds a batch in (one pass) and
+:func:`solve_stream` re-solves the readout from them with
+:func:`skgiant._readout.readout_from_statistics`. Nothing here knows scikit-learn.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._blocks import RowData
+from ._moments import Moments, gram_kernel
+from ._readout import LOO_ROWS, readout_from_statistics
+
+
+@dataclass
+class StreamState:
+    """What the readout needs of every row seen so far.
+
+    Attributes
+    ----------
+    moments : Moments
+        Moments of ``[features, standardized targets]`` of all rows, with weights divided
+        by ``weight_scale``.
+    weight_scale : float
+        The fixed divisor of the weights (the largest weight of the first batch), so that
+        the partial moments of different batches combine.
+    weight_sum : float
+        True sum of the weights of all rows.
+    loo_X, loo_Y, loo_w : ndarray
+        A uniform sample (reservoir) of at most ``LOO_ROWS`` rows of positive weight:
+        standardized inputs, standardized targets and weights.
+    n_seen : int
+        Rows of positive weight seen (the reservoir's denominator).
+    seed : int
+        Seeds the reservoir draws (batch ``k`` uses ``[seed, k]``).
+    n_batches : int
+    """
+
+    moments: Moments
+    weight_scale: float
+    weight_sum: float
+    loo_X: np.ndarray
+    loo_Y: np.ndarray
+    loo_w: np.ndarray
+    n_seen: int
+    seed: int
+    n_batches: int
+
+
+def _batch_moments(data, feature_map, n_features, weight_scale):
+    kernel = gram_kernel(feature_map, weight_scale)
+    (total,) = data.reduce(kernel, floats_per_row=2 * (n_features + data.n_outputs))
+    return total
+
+
+def start_stream(data, feature_map, n_features, *, seed):
+    """The state after the first batch ``data`` (standardized :class:`RowData`)."""
+    scale = float(data.weight.max())
+    total = _batch_moments(data, feature_map, n_features, scale)
+    weighted = np.flatnonzero(data.weight > 0)
+    keep = weighted
+    if len(weighted) > LOO_ROWS:
+        rng = np.random.default_rng([seed, 0])
+        keep = np.sort(rng.choice(weighted, LOO_ROWS, replace=False))
+    sample = data.take(keep)
+    return StreamState(
+        total, scale, data.weight_sum, sample.X, sample.Y, sample.weight,
+        len(weighted), seed, 1,
+    )  # fmt: skip
+
+
+def add_batch(state, data, feature_map, n_features):
+    """``state`` with the batch ``data`` (standardized :class:`RowData`) folded in: its
+    moments added and the reservoir updated (algorithm R, seeded per batch)."""
+    total = _batch_moments(data, feature_map, n_features, state.weight_scale)
+    weighted = np.flatnonzero(data.weight > 0)
+    rng = np.random.default_rng([state.seed, state.n_batches])
+    # row t of the stream (0-based) replaces slot j ~ U{0..t} when j < LOO_ROWS
+    t = state.n_seen + np.arange(len(weighted))
+    slots = np.floor(rng.random(len(weighted)) * (t + 1)).astype(np.int64)
+    loo_X, loo_Y, loo_w = state.loo_X, state.loo_Y, state.loo_w
+    filling = t < LOO_ROWS  # the reservoir is not full yet: every row is kept
+    replacing = ~filling & (slots < LOO_ROWS)
+    wanted = weighted[filling | replacing]
+    if len(wanted):
+        new = data.take(wanted)
+        index = {r: i for i, r in enumerate(wanted)}
+        loo_X, loo_Y, loo_w = loo_X.copy(), loo_Y.copy(), loo_w.copy()
+        appended = [index[r] for r in weighted[filling]]
+        loo_X = np.vstack([loo_X, new.X[appended]])
+        loo_Y = np.vstack([loo_Y, new.Y[appended]])
+        loo_w = np.r_[loo_w, new.weight[appended]]
+        for r, j in zip(weighted[replacing], slots[replacing], strict=True):
+            i = index[r]
+            loo_X[j], loo_Y[j], loo_w[j] = new.X[i], new.Y[i], new.weight[i]
+    return StreamState(
+        state.moments + total, state.weight_scale, state.weight_sum + data.weight_sum,
+        loo_X, loo_Y, loo_w, state.n_seen + len(weighted), state.seed, state.n_batches + 1,
+    )  # fmt: skip
+
+
+def solve_stream(state, feature_map, n_features, *, alpha="auto", n_linear=0, ratio=None):
+    """The ridge readout of every row seen: as :func:`skgiant._readout.fit_readout`
+    would fit it on all rows at once (the leave-one-out rows aside: here the reservoir).
+    ``ratio`` gives the linear block the penalty ``ratio * alpha`` (fixed ``alpha``)."""
+    stats = state.moments.gram_statistics(n_features, state.weight_sum)
+    rows = None
+    if alpha == "auto":
+        rows = (feature_map(state.loo_X), state.loo_Y, state.loo_w)
+    if ratio is None or not n_linear:
+        return readout_from_statistics(stats, rows, alpha=alpha, n_linear=n_linear)
+    # the two-penalty problem is the one-penalty problem on features whose linear block
+    # is scaled by 1 / sqrt(ratio) (as skgiant._readout._fixed_ratio)
+    p, s = n_features - n_linear, 1.0 / np.sqrt(ratio)
+    factor = np.r_[np.ones(p), np.full(n_linear, s)]
+    stats.feature_mean = stats.feature_mean * factor
+    stats.gram = np.array(stats.gram * np.outer(factor, factor), order="F")
+    stats.cross = stats.cross * factor[:, None]
+    if rows is not None:
+        rows = (rows[0] * factor, rows[1], rows[2])
+    fit = readout_from_statistics(stats, rows, alpha=alpha)
+    fit.beta[p:] *= s
+    fit.feature_mean[p:] /= s
+    fit.alpha_linear = ratio * fit.alpha
+    return fit
+
+
+def row_data(X, Y, weight, scaling, chunk):
+    """The rows standardized as the first batch was (``scaling`` holds ``input_mean``,
+    ``input_scale``, ``y_mean``, ``y_scale``)."""
+    return RowData(X, Y, weight, chunk=chunk).standardized(
+        scaling["input_mean"], scaling["input_scale"], scaling["y_mean"], scaling["y_scale"]
+    )
