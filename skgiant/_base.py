@@ -117,6 +117,21 @@ def warn_dead_units(estimator, n_dead, n_hidden, advice, *, limit=None):
         )
 
 
+def predict_rows(network, X, *, ravel):
+    """``network.predict(X)`` in the dtype of ``X``, raveled for a 1-D target; a clear
+    error instead of non-finite predictions."""
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        out = network.predict(X)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "The predictions overflow float64: X has values of magnitude up to "
+            f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
+            "was rescaled for fit."
+        )
+    out = out.astype(X.dtype, copy=False)
+    return out.ravel() if ravel else out.reshape(X.shape[0], -1)
+
+
 class FitProgress:
     """Report a fit's steps or iterations to scikit-learn callbacks (``sklearn.callback``).
 
@@ -203,16 +218,7 @@ class TwoLayerRegressorBase(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             return predict(self, X)
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            out = self.network_.predict(X)
-        if not np.all(np.isfinite(out)):
-            raise ValueError(
-                "The predictions overflow float64: X has values of magnitude up to "
-                f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
-                "was rescaled for fit."
-            )
-        out = out.astype(X.dtype, copy=False)
-        return out.ravel() if self._y_was_1d else out
+        return predict_rows(self.network_, X, ravel=self._y_was_1d)
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R² of the predictions on ``X``.

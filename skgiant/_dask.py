@@ -434,16 +434,9 @@ def predict(estimator, X):
 
 
 def _predict_block(X, network, ravel):
-    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-        out = network.predict(X)
-    if not np.all(np.isfinite(out)):
-        raise ValueError(
-            "The predictions overflow float64: X has values of magnitude up to "
-            f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
-            "was rescaled for fit."
-        )
-    out = out.astype(X.dtype, copy=False)
-    return out.ravel() if ravel else out.reshape(X.shape[0], -1)
+    from ._base import predict_rows
+
+    return predict_rows(network, X, ravel=ravel)
 
 
 def r2_score(estimator, X, y, sample_weight=None):

@@ -223,19 +223,26 @@ class GiantStepBase:
         self.cv_mse_ = readout.cv_curve
         self.alpha_criterion_ = readout.criterion
 
+    def _readout_coefficients(self, result, scaling):
+        """``(coef, intercept)`` of the network's output layer on the readout features,
+        in the units of the targets (the ridge readout on standardized targets)."""
+        return (
+            result.beta * scaling["y_scale"],
+            result.intercept * scaling["y_scale"] + scaling["y_mean"],
+        )
+
     def _build_network(self, W, b, result, *, d, scaling):
         p = W.shape[0]
-        y_mean, y_scale = scaling["y_mean"], scaling["y_scale"]
-        beta = result.beta * y_scale
+        coef, intercept = self._readout_coefficients(result, scaling)
         return TwoLayerNetwork(
             weights=W,
             bias=b,
             activation=self.activation,
             negative_slope=0.0,
             feature_scale=1.0 / np.sqrt(p),
-            coef=beta[:p],
-            intercept=result.intercept * y_scale + y_mean,
-            linear_coef=beta[p:] / np.sqrt(d) if self.linear_readout else None,
+            coef=coef[:p],
+            intercept=intercept,
+            linear_coef=coef[p:] / np.sqrt(d) if self.linear_readout else None,
             **{k: v for k, v in scaling.items() if k.startswith("input_")},
         )
 

@@ -20,7 +20,6 @@ from ._classifier_base import (
 from ._compat import _fit_context
 from ._giant import readout_features
 from ._giant_base import GiantStepBase
-from ._network import TwoLayerNetwork
 from ._probability import ProbabilityReadout
 
 
@@ -263,21 +262,9 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
             self.alpha_ = float(readout.readout.alpha)
             self.alpha_grid_ = readout.readout.alpha_grid
 
-    def _build_network(self, W, b, result, *, d, scaling):
+    def _readout_coefficients(self, result, scaling):
         if not isinstance(result, ClassReadout):
             # a readout the steps follow (ridge on the one-hot targets): callbacks see
             # that model, whose outputs are fitted one-hot values
-            return super()._build_network(W, b, result, d=d, scaling=scaling)
-        p = W.shape[0]
-        coef, intercept = logit_coefficients(result.readout)
-        return TwoLayerNetwork(
-            weights=W,
-            bias=b,
-            activation=self.activation,
-            negative_slope=0.0,
-            feature_scale=1.0 / np.sqrt(p),
-            coef=coef[:p],
-            intercept=intercept,
-            linear_coef=coef[p:] / np.sqrt(d) if self.linear_readout else None,
-            **{k: v for k, v in scaling.items() if k.startswith("input_")},
-        )
+            return super()._readout_coefficients(result, scaling)
+        return logit_coefficients(result.readout)
