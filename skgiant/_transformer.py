@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import is_dask_collection
 from ._classifier_base import class_targets
 from ._compat import StrOptions, _fit_context
 from ._giant_regressor import GiantStepRegressor
@@ -184,6 +185,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self : GiantStepFeatures
             The fitted transformer.
         """
+        _refuse_dask(X, y, sample_weight)
         X, y = validate_data(
             self,
             X,
@@ -229,6 +231,7 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             not included.
         """
         check_is_fitted(self, "network_")
+        _refuse_dask(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self.network_.hidden(np.asarray(X, dtype=np.float64))
 
@@ -236,3 +239,13 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+def _refuse_dask(*arrays):
+    """A clear error instead of pulling a dask collection into memory."""
+    if any(is_dask_collection(a) for a in arrays):
+        raise TypeError(
+            "GiantStepFeatures does not accept dask collections yet (it would load them "
+            "into memory); fit GiantStepRegressor on dask arrays and use its network_."
+            "hidden on in-memory blocks, or pass numpy arrays."
+        )
