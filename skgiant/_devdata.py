@@ -212,8 +212,15 @@ def dev_splits(name, seeds=range(5), max_train=MAX_TRAIN):
     X_train, X_test, y_train, y_test : ndarray
     """
     X, y, _ = load_dev_dataset(name)
+    return _protocol_splits(X, y, seeds, max_train, stratify=False)
+
+
+def _protocol_splits(X, y, seeds, max_train, *, stratify):
+    """75/25 splits seeded by ``seeds``, training rows cut to ``max_train``."""
     for seed in seeds:
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=0.25, random_state=seed, stratify=y if stratify else None
+        )
         yield X_tr[:max_train], X_te, y_tr[:max_train], y_te
 
 
@@ -382,11 +389,7 @@ def dev_class_splits(name, seeds=range(5), max_train=MAX_TRAIN):
     X_train, X_test, y_train, y_test : ndarray or DataFrame (as the loader returns ``X``)
     """
     X, y, _ = load_class_dataset(name)
-    for seed in seeds:
-        X_tr, X_te, y_tr, y_te = train_test_split(
-            X, y, test_size=0.25, random_state=seed, stratify=y
-        )
-        yield X_tr[:max_train], X_te, y_tr[:max_train], y_te
+    return _protocol_splits(X, y, seeds, max_train, stratify=True)
 
 
 def _numeric_columns(X):
