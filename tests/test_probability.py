@@ -118,6 +118,24 @@ def test_softmax_readout_matches_logistic_regression_multiclass():
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
 
 
+def test_softmax_readout_with_more_features_than_rows_matches_logistic_regression():
+    # fewer weighted rows than features: the solve runs in the row space of the features;
+    # rows of weight zero must play no part
+    rng = np.random.default_rng(12)
+    n, k = 40, 90
+    X = rng.standard_normal((n, k)) @ rng.standard_normal((k, k)) / 4 + 1.0
+    y = rng.integers(0, 3, n)
+    w = rng.integers(1, 4, n).astype(float)
+    w[:5] = 0.0
+    alpha = 0.05
+    ours = fit_softmax_readout(_features(X), k, y, 3, w, 16, alpha=alpha, tol=1e-10)
+    kept = w > 0
+    ref = LogisticRegression(C=1.0 / (alpha * w.sum()), tol=1e-12, max_iter=100_000)
+    ref.fit(X[kept], y[kept], sample_weight=w[kept])
+    np.testing.assert_allclose(ours.coef, ref.coef_.T, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
 def test_softmax_readout_binary_is_binomial_with_half_the_penalty():
     rng = np.random.default_rng(3)
     X, y, _ = _logistic_problem(200, rng, n_classes=2)
