@@ -442,7 +442,8 @@ def smoothed_targets(y, n_classes, sample_weight):
 
 def fit_temperature(scores, y, sample_weight, *, smoothing=True, max_iter=200):
     """Scale ``a`` and offsets ``c`` of ``softmax(a * scores + c)`` by weighted
-    cross-entropy (a convex problem in ``K + 1`` numbers).
+    cross-entropy (a convex problem in ``K + 1`` numbers), by Newton's method with
+    backtracking.
 
     Parameters
     ----------
@@ -467,19 +468,39 @@ def fit_temperature(scores, y, sample_weight, *, smoothing=True, max_iter=200):
     w = sample_weight / sample_weight.sum()
     onehot = np.eye(n_classes)[y]
     targets = smoothed_targets(y, n_classes, sample_weight) if smoothing else onehot
-    start = np.zeros(n_classes + 1)
-    start[0] = 1.0
-    result = optimize.minimize(
-        temperature_objective,
-        start,
-        args=(scores, targets, w),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 64 * np.finfo(float).eps},
-    )
-    offsets = result.x[1:] - result.x[1:].mean()
-    loss = temperature_objective(result.x, scores, onehot, w)[0]
-    return float(result.x[0]), offsets, loss, int(result.nit)
+    params = np.zeros(n_classes + 1)
+    params[0] = 1.0
+    loss, grad = temperature_objective(params, scores, targets, w)
+    n_iter = 0
+    while n_iter < max_iter and np.abs(grad).max() > 1e-10:
+        step = np.linalg.solve(_temperature_hessian(params, scores, w), -grad)
+        t, decrease = 1.0, grad @ step  # Armijo backtracking along the Newton direction
+        while True:
+            trial_loss, trial_grad = temperature_objective(params + t * step, scores, targets, w)
+            if trial_loss <= loss + 1e-4 * t * decrease or t < 1e-10:
+                break
+            t /= 2
+        n_iter += 1
+        if trial_loss >= loss:  # no progress left at this precision
+            break
+        params, loss, grad = params + t * step, trial_loss, trial_grad
+    offsets = params[1:] - params[1:].mean()
+    loss = temperature_objective(params, scores, onehot, w)[0]
+    return float(params[0]), offsets, loss, n_iter
+
+
+def _temperature_hessian(params, scores, weight):
+    """Hessian of :func:`temperature_objective` in ``[a, c]``, plus ``1 / K`` on the
+    offsets' common shift (along which the loss is flat), so that it is invertible and
+    Newton steps keep the offsets' sum."""
+    P = softmax(params[0] * scores + params[1:], axis=1)
+    Pw = P * weight[:, None]
+    ps = np.sum(P * scores, axis=1)  # p . s per row
+    H = np.empty((len(params), len(params)))
+    H[0, 0] = np.sum(Pw * scores**2) - weight @ ps**2
+    H[0, 1:] = H[1:, 0] = np.sum(Pw * (scores - ps[:, None]), axis=0)
+    H[1:, 1:] = np.diag(Pw.sum(axis=0)) - Pw.T @ P + 1.0 / len(params[1:])
+    return H
 
 
 def fit_calibrated_ridge_readout(

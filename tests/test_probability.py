@@ -245,6 +245,27 @@ def test_temperature_gradient_and_binary_closed_form():
     assert offsets[1] - offsets[0] == pytest.approx(ref.intercept_[0], rel=1e-5, abs=1e-6)
 
 
+def test_temperature_hessian_matches_finite_differences():
+    from skgiant._probability import _temperature_hessian
+
+    rng = np.random.default_rng(14)
+    scores, y, w = rng.standard_normal((300, 4)), rng.integers(0, 4, 300), rng.random(300)
+    wn = w / w.sum()
+    T = smoothed_targets(y, 4, w)
+    params = np.array([1.3, 0.2, -0.1, 0.4, -0.5])
+    numeric = np.array(
+        [
+            approx_fprime(
+                params, lambda p, j=j: temperature_objective(p, scores, T, wn)[1][j], 1e-7
+            )
+            for j in range(5)
+        ]
+    )
+    # the 1 / K added on the offsets' common shift, where the loss is flat
+    numeric[1:, 1:] += 0.25
+    np.testing.assert_allclose(_temperature_hessian(params, scores, wn), numeric, atol=1e-6)
+
+
 def test_platt_targets_keep_separable_scores_finite():
     rng = np.random.default_rng(13)
     y = np.repeat([0, 1], [30, 10])
