@@ -256,6 +256,9 @@ def batch_schedule(seed, pool, batch_size, n_steps, start_step=0):
     Returns a list of ``(rows, fresh)`` pairs, ``rows`` sorted.
     """
     batch_size = min(batch_size, len(pool))
+    if batch_size == len(pool):  # full batches: every step takes all rows, no draw
+        rows = np.sort(pool)
+        return [(rows, t == 0) for t in range(start_step, start_step + n_steps)]
     per_pass = len(pool) // batch_size
     schedule = []
     for t in range(start_step, start_step + n_steps):

@@ -386,9 +386,13 @@ def step_path(
 
 
 def selection_sample_rows(rng, n, config):
-    """The rows of the selection problem (drawn from ``rng``; all rows when few)."""
+    """The rows of the selection problem (drawn from ``rng``; all rows when few).
+
+    The draw holds only the drawn rows in memory (Floyd's algorithm of
+    ``Generator.choice``), not a permutation of all ``n``.
+    """
     if n > config.selection_max_rows:
-        return np.sort(rng.permutation(n)[: config.selection_max_rows])
+        return np.sort(rng.choice(n, config.selection_max_rows, replace=False))
     return np.arange(n)
 
 

@@ -117,6 +117,15 @@ def test_batch_schedule_fresh_then_reused_and_continuable():
         assert f1 == f2
 
 
+def test_batch_schedule_full_batch_takes_every_row_each_step():
+    pool = np.array([9, 2, 5, 7])
+    sched = batch_schedule(3, pool, 10, 3, start_step=0)  # batch larger than the pool
+    for rows, _ in sched:
+        assert_allclose(rows, [2, 5, 7, 9])
+    assert [fresh for _, fresh in sched] == [True, False, False]
+    assert [fresh for _, fresh in batch_schedule(3, pool, 4, 2, start_step=1)] == [False, False]
+
+
 def test_alignment_and_effective_rank():
     rng = np.random.default_rng(0)
     U = np.linalg.qr(rng.normal(size=(50, 2)))[0].T
