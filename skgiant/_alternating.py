@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dsymv, dsyrk
 
 from ._blocks import RowData
 from ._memory import require_memory
@@ -517,12 +517,15 @@ class HiddenSolve:
 class HiddenSystem:
     """The W-step normal equations ``M vec(W) = r`` of one pattern, ``beta`` and ``b0``.
 
-    ``M = Z^T D Z / S`` is held only by the dense solve; the matrix-free one keeps the
-    pattern multipliers to apply it, and ``MW = M vec(W)`` at the ``W`` the system was
-    built at (the first residual of conjugate gradients warm-started there, at no pass of
-    its own). ``r = Z^T D (Y - b0) / S``; ``diagonal`` (of ``M``) sets the damping scale
-    and is the Jacobi preconditioner; ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with
-    which the fixed-pattern loss of any ``W`` is the quadratic
+    ``M = Z^T D Z / S`` is held only by the dense solve, as its upper triangle (the
+    lower one is zero: :func:`symmetric_product` multiplies by it, Cholesky and ``eigh``
+    read only that triangle, and mirroring it would cost as much as a factorization on
+    small data); the matrix-free one keeps the pattern multipliers to apply it, and
+    ``MW = M vec(W)`` at the ``W`` the system was built at (the first residual of
+    conjugate gradients warm-started there, at no pass of its own).
+    ``r = Z^T D (Y - b0) / S``; ``diagonal`` (of ``M``) sets the damping scale and is the
+    Jacobi preconditioner; ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with which the
+    fixed-pattern loss of any ``W`` is the quadratic
     ``yy - 2 <r, W> + <W, M W> + alpha (||W||**2 + ||beta||**2)``.
     """
 
@@ -530,7 +533,7 @@ class HiddenSystem:
     r: np.ndarray  # (p, d + 1)
     diagonal: np.ndarray  # (p, d + 1)
     yy: float
-    M: np.ndarray | None = None  # (P, P), dense only
+    M: np.ndarray | None = None  # (P, P) upper triangle, dense only
     active: np.ndarray | None = None  # pattern multipliers (see multipliers), cg only
     MW: np.ndarray | None = None  # (p, d + 1), cg only
 
@@ -593,11 +596,17 @@ def hidden_system(problem, active, W, beta, b0, kind):
     ((M, r, diagonal, yy, MW),) = problem.data.reduce(kernel, floats_per_row=floats)
     S = problem.weight_sum
     if kind == "dense":
-        M = (np.triu(M) + np.triu(M, 1).T) / S
+        M /= S  # a sum made by this pass: ours to scale in place
         return HiddenSystem("dense", r / S, np.diag(M).reshape(W.shape).copy(), yy / S, M=M)
     diagonal = diagonal * np.sum(beta * beta, axis=1)[:, None] / S
     MW = _finish_matvec(MW, beta, S)
     return HiddenSystem("cg", r / S, diagonal, yy / S, active=mult, MW=MW)
+
+
+def symmetric_product(upper, v):
+    """``A @ v`` for the symmetric ``A`` whose upper triangle is ``upper`` (the lower
+    triangle of ``upper`` is not read)."""
+    return dsymv(1.0, upper, v, lower=0)
 
 
 def _quadratic_surrogate(system, theta, M_theta, alpha, beta):
@@ -609,14 +618,15 @@ def _quadratic_surrogate(system, theta, M_theta, alpha, beta):
 def solve_dense_system(system, W, alpha, mu=0.0):
     """Solve ``(M + (alpha + mu) I) vec(W') = r + mu vec(W)`` for the dense ``(M, r)``.
 
-    Cholesky in float64; when the system is not numerically positive definite the
-    eigendecomposition gives the minimum-norm solution (``method="eigh"``).
+    Only the upper triangle of ``M`` is read. Cholesky in float64; when the system is
+    not numerically positive definite the eigendecomposition gives the minimum-norm
+    solution (``method="eigh"``).
     """
     M, r = system
     p, d1 = W.shape
     P = p * d1
     rhs = (r + mu * W).ravel()
-    A = M.copy()
+    A = M.copy(order="F")  # the layout LAPACK factors in place
     A[np.diag_indices(P)] += alpha + mu
     scale = max(float(np.abs(np.diag(A)).max(initial=0.0)), np.finfo(float).tiny)
     try:
@@ -632,11 +642,11 @@ def solve_dense_system(system, W, alpha, mu=0.0):
         )
     except linalg.LinAlgError:
         pass
-    A = M.copy()
+    A = M.copy(order="F")
     A[np.diag_indices(P)] += alpha + mu
     A[~np.isfinite(A)] = 0.0
     rhs = np.where(np.isfinite(rhs), rhs, 0.0)
-    evals, evecs = linalg.eigh(A, check_finite=False)
+    evals, evecs = linalg.eigh(A, lower=False, check_finite=False)
     tol = max(abs(float(evals[-1])), np.finfo(float).tiny) * P * np.finfo(float).eps
     keep = evals > tol
     theta = evecs[:, keep] @ ((evecs[:, keep].T @ rhs) / evals[keep])
@@ -650,9 +660,10 @@ def solve_hidden_dense(problem, active, W, beta, b0, alpha, mu=0.0):
     return solve_dense_system((system.M, system.r), W, alpha, mu)
 
 
-def _rel_residual(A, theta, rhs):
+def _rel_residual(upper, theta, rhs):
     norm = np.linalg.norm(rhs)
-    return float(np.linalg.norm(A @ theta - rhs) / norm) if norm > 0 else 0.0
+    resid = symmetric_product(upper, theta) - rhs
+    return float(np.linalg.norm(resid) / norm) if norm > 0 else 0.0
 
 
 def solve_hidden_cg(
@@ -758,7 +769,7 @@ def solve_hidden(
         system = hidden_system(problem, active, W, beta, b0, kind)
     if system.kind == "dense":
         sol = solve_dense_system((system.M, system.r), W, alpha, mu)
-        M_theta = (system.M @ sol.W.ravel()).reshape(W.shape)
+        M_theta = symmetric_product(system.M, sol.W.ravel()).reshape(W.shape)
         sol.surrogate = _quadratic_surrogate(system, sol.W, M_theta, alpha, beta)
         return sol
     return solve_hidden_cg(problem, active, W, beta, b0, alpha, mu, system=system, **cg)
