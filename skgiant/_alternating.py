@@ -28,8 +28,9 @@ The rows are read only through block kernels of :class:`~skgiant._blocks.RowData
 ones column is appended inside the kernels, so the data may be standardized on the
 fly); kernels that read the rows in the same state share one pass. The hidden-layer
 normal equations are either formed densely (``O(n P**2)`` time, ``O(P**2)`` memory with
-``P = p (d + 1)``) or solved matrix-free by preconditioned conjugate gradients, each
-product ``O(n p d)``.
+``P = p (d + 1)``; with fewer rows than unknowns, solved through the ``n x n`` Gram
+matrix of the design rows instead, ``O(n**2 P)``) or solved matrix-free by
+preconditioned conjugate gradients, each product ``O(n p d)``.
 
 The solver is split into the phases of :func:`fit_alternating`: :func:`initialize`
 (first layer, penalty, readout), :func:`hidden_step` (normal equations, damping,
@@ -455,14 +456,17 @@ def row_errors(problem, W, beta, b0):
 # ----------------------------------------------------------------------------------------
 
 
-def design_rows(X1, S, beta, k):
-    """Rows of the fixed-pattern design ``Z`` for output ``k``: ``(beta_k * S_i) (x) x1_i``.
+def weighted_design(X1, S, weight, beta):
+    """Rows of the fixed-pattern design ``D^(1/2) Z``: ``sqrt(w_i) (beta_k * S_i) (x) x1_i``.
 
-    Returns an array of shape ``(len(X1), p * (d + 1))``, column ``j * (d + 1) + a``
-    holding ``beta[j, k] * S[i, j] * X1[i, a]`` (``vec(W)`` is ``W.ravel()``).
+    Returns an array of shape ``(len(X1) * m, p * (d + 1))``: row ``i * m + k`` is row
+    ``i`` for output ``k``, column ``j * (d + 1) + a`` holds
+    ``sqrt(weight[i]) * beta[j, k] * S[i, j] * X1[i, a]`` (``vec(W)`` is ``W.ravel()``).
     """
-    c = X1.shape[0]
-    return ((S * beta[:, k])[:, :, None] * X1[:, None, :]).reshape(c, -1)
+    coef = S[:, None, :] * beta.T[None, :, :]  # (c, m, p)
+    Z = coef[..., None] * X1[:, None, None, :]
+    Z *= np.sqrt(weight)[:, None, None, None]
+    return Z.reshape(X1.shape[0] * beta.shape[1], -1)
 
 
 def _block_matvec(X1, S, weight, beta, V):
@@ -520,13 +524,17 @@ class HiddenSystem:
     ``M = Z^T D Z / S`` is held only by the dense solve, as its upper triangle (the
     lower one is zero: :func:`symmetric_product` multiplies by it, Cholesky and ``eigh``
     read only that triangle, and mirroring it would cost as much as a factorization on
-    small data); the matrix-free one keeps the pattern multipliers to apply it, and
-    ``MW = M vec(W)`` at the ``W`` the system was built at (the first residual of
-    conjugate gradients warm-started there, at no pass of its own).
-    ``r = Z^T D (Y - b0) / S``; ``diagonal`` (of ``M``) sets the damping scale and is the
-    Jacobi preconditioner; ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with which the
-    fixed-pattern loss of any ``W`` is the quadratic
-    ``yy - 2 <r, W> + <W, M W> + alpha (||W||**2 + ||beta||**2)``.
+    small data). With fewer design rows than unknowns (``n m < P``, rows in memory) the
+    dense solve keeps instead ``rows = D^(1/2) Z / sqrt(S)``, so that
+    ``M = rows^T rows``, and the upper triangle of their ``(n m) x (n m)`` Gram matrix
+    ``gram = rows rows^T``: :func:`solve_dual_system` solves in that smaller space, and
+    ``M`` is formed (:func:`normal_matrix`) only should it decline. The matrix-free
+    solve keeps the pattern multipliers to apply ``M``, and ``MW = M vec(W)`` at the
+    ``W`` the system was built at (the first residual of conjugate gradients
+    warm-started there, at no pass of its own). ``r = Z^T D (Y - b0) / S``;
+    ``diagonal`` (of ``M``) sets the damping scale and is the Jacobi preconditioner;
+    ``yy`` is ``(1/S) sum_i w_i ||y_i - b0||**2``, with which the fixed-pattern loss of
+    any ``W`` is the quadratic ``yy - 2 <r, W> + <W, M W> + alpha (||W||**2 + ||beta||**2)``.
     """
 
     kind: str  # "dense" or "cg"
@@ -536,15 +544,15 @@ class HiddenSystem:
     M: np.ndarray | None = None  # (P, P) upper triangle, dense only
     active: np.ndarray | None = None  # pattern multipliers (see multipliers), cg only
     MW: np.ndarray | None = None  # (p, d + 1), cg only
+    rows: np.ndarray | None = None  # (n m, P), dense with n m < P only
+    gram: np.ndarray | None = None  # (n m, n m) upper triangle, with rows only
 
 
 def _block_gram_of_design(X1, S, weight, beta):
     """Upper triangle of one block's ``Z^T D Z`` by ``syrk`` (lower triangle zero)."""
-    root_w = np.sqrt(weight)[:, None]
     M = None
-    for k in range(beta.shape[1]):
-        Z = design_rows(X1, S, beta, k)
-        Z *= root_w
+    for k in range(beta.shape[1]):  # one output at a time: a block's design stays small
+        Z = weighted_design(X1, S, weight, beta[:, k : k + 1])
         if M is None:
             M = dsyrk(1.0, Z.T, trans=0, lower=0)
         else:
@@ -555,8 +563,9 @@ def _block_gram_of_design(X1, S, weight, beta):
 def system_kernel(problem, active, W, beta, b0, kind):
     """Block kernel of :func:`hidden_system`: every sum of the normal equations at once.
 
-    Returns per block ``(M or None, r, diagonal or None, yy, MW or None)`` before the
-    division by ``S`` (``M`` upper-triangular).
+    ``kind`` is "dense", "dual" (the weighted design rows, see :class:`HiddenSystem`)
+    or "cg". Returns per block ``(M, design rows or None, r, diagonal or None, yy, MW or
+    None)`` before the division by ``S`` (``M`` upper-triangular, dense only).
     """
 
     def kernel(block):
@@ -566,24 +575,38 @@ def system_kernel(problem, active, W, beta, b0, kind):
         resid = block.Y - b0
         t = (resid * w[:, None]) @ beta.T
         t *= S
-        sums = [None, t.T @ X1, None, _weighted_energy(w, resid), None]
+        sums = [None, None, t.T @ X1, None, _weighted_energy(w, resid), None]
         if kind == "dense":
             sums[0] = _block_gram_of_design(X1, S, w, beta)
+        elif kind == "dual":
+            sums[1] = RowPieces(block.rows, weighted_design(X1, S, w, beta))
         else:
-            sums[2] = (S * S * w[:, None]).T @ (X1**2)
-            sums[4] = _block_matvec(X1, S, w, beta, W)
+            sums[3] = (S * S * w[:, None]).T @ (X1**2)
+            sums[5] = _block_matvec(X1, S, w, beta, W)
         return tuple(sums)
 
     return kernel
 
 
+def uses_design_rows(problem, P, m):
+    """Whether a dense system on ``problem`` keeps its design rows (:class:`HiddenSystem`):
+    rows in memory, fewer of them (``n m``) than unknowns ``P``, so that the dual solve
+    (``(n m)**2 P`` flops to form, ``(n m)**3 / 3`` to factor) beats the normal
+    equations (``n m P**2`` and ``P**3 / 3``)."""
+    return not problem.distributed and problem.n * m < P
+
+
 def hidden_system(problem, active, W, beta, b0, kind):
     """The :class:`HiddenSystem` at ``W`` for ``kind`` in {"dense", "cg"}, in one pass.
 
-    The dense matrix is memory-checked first: ``MemoryError`` (naming the remedy) is
-    raised before allocating a matrix that cannot fit.
+    A dense system keeps the design rows instead of ``M`` when
+    :func:`uses_design_rows`. The dense matrix is memory-checked first: ``MemoryError``
+    (naming the remedy) is raised before allocating a matrix that cannot fit.
     """
     p, d1 = W.shape
+    m = beta.shape[1]
+    if kind == "dense" and uses_design_rows(problem, p * d1, m):
+        kind = "dual"
     if kind == "dense":
         require_memory(
             dense_bytes(p, d1),
@@ -591,13 +614,19 @@ def hidden_system(problem, active, W, beta, b0, kind):
             "Use solver='cg' (matrix-free), a smaller n_hidden, or fewer features.",
         )
     mult = multipliers(problem, active)
-    floats = 2 * p * d1 if kind == "dense" else 4 * p
+    floats = {"dense": 2 * p * d1, "dual": m * p * d1}.get(kind, 4 * p)
     kernel = system_kernel(problem, mult, W, beta, b0, kind)
-    ((M, r, diagonal, yy, MW),) = problem.data.reduce(kernel, floats_per_row=floats)
+    ((M, rows, r, diagonal, yy, MW),) = problem.data.reduce(kernel, floats_per_row=floats)
     S = problem.weight_sum
     if kind == "dense":
         M /= S  # a sum made by this pass: ours to scale in place
         return HiddenSystem("dense", r / S, np.diag(M).reshape(W.shape).copy(), yy / S, M=M)
+    if kind == "dual":
+        rows = rows.assemble()
+        rows /= np.sqrt(S)
+        diagonal = np.einsum("ij,ij->j", rows, rows).reshape(W.shape)
+        gram = dsyrk(1.0, rows.T, trans=1, lower=0)  # rows @ rows.T
+        return HiddenSystem("dense", r / S, diagonal, yy / S, rows=rows, gram=gram)
     diagonal = diagonal * np.sum(beta * beta, axis=1)[:, None] / S
     MW = _finish_matvec(MW, beta, S)
     return HiddenSystem("cg", r / S, diagonal, yy / S, active=mult, MW=MW)
@@ -607,6 +636,59 @@ def symmetric_product(upper, v):
     """``A @ v`` for the symmetric ``A`` whose upper triangle is ``upper`` (the lower
     triangle of ``upper`` is not read)."""
     return dsymv(1.0, upper, v, lower=0)
+
+
+def normal_matrix(system):
+    """The upper triangle of ``M`` of a dense :class:`HiddenSystem`, formed from its
+    design rows (and kept) if it holds those instead."""
+    if system.M is None:
+        system.M = dsyrk(1.0, system.rows.T, trans=0, lower=0)  # rows.T @ rows
+    return system.M
+
+
+def normal_product(system, theta):
+    """``M @ vec(theta)`` of a dense :class:`HiddenSystem`, shaped like ``theta``."""
+    if system.M is None:
+        return (system.rows.T @ (system.rows @ theta.ravel())).reshape(theta.shape)
+    return symmetric_product(system.M, theta.ravel()).reshape(theta.shape)
+
+
+def _cholesky_is_reliable(pivots, scale, P):
+    """The test of :func:`solve_dense_system` on the Cholesky factor of an order-``P``
+    matrix of largest diagonal ``scale``: its smallest pivot is not lost to rounding."""
+    return pivots.min() ** 2 >= scale * P * np.finfo(float).eps * 1e3
+
+
+def solve_dual_system(system, W, alpha, mu=0.0):
+    """The solve of :func:`solve_dense_system` through the design rows ``Z~`` (``rows``):
+    ``(Z~^T Z~ + c I)^-1 b = (b - Z~^T (Z~ Z~^T + c I)^-1 Z~ b) / c`` with ``c = alpha +
+    mu`` and ``b = r + mu vec(W)``, factoring the ``n m``-square ``gram + c I`` instead
+    of ``M + c I``.
+
+    Returns None -- solve the normal equations instead -- unless ``c`` alone passes the
+    reliability test of the normal equations' Cholesky factor (whose pivots are at least
+    ``sqrt(c)``), so that the dual solve is used only where the primal one would be a
+    Cholesky solve too, or when its own factorization fails.
+    """
+    rows, gram = system.rows, system.gram
+    N, P = rows.shape
+    shift = alpha + mu
+    rhs = (system.r + mu * W).ravel()
+    A = gram.copy(order="F")
+    A[np.diag_indices(N)] += shift
+    scale = float(system.diagonal.max(initial=0.0)) + shift
+    finite = np.all(np.isfinite(A)) and np.all(np.isfinite(rhs))
+    if not (finite and shift > 0 and _cholesky_is_reliable(np.sqrt([shift]), scale, P)):
+        return None
+    try:
+        factor = linalg.cho_factor(A, lower=False, overwrite_a=True, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    u = linalg.cho_solve(factor, rows @ rhs, check_finite=False)
+    theta = (rhs - rows.T @ u) / shift
+    # det(Z~^T Z~ + c I) = det(Z~ Z~^T + c I) c^(P - N)
+    logdet = 2.0 * float(np.log(np.abs(np.diag(factor[0]))).sum()) + (P - N) * np.log(shift)
+    return HiddenSolve(theta.reshape(W.shape), "cholesky", logdet, 0, 0.0)
 
 
 def _quadratic_surrogate(system, theta, M_theta, alpha, beta):
@@ -634,7 +716,7 @@ def solve_dense_system(system, W, alpha, mu=0.0):
             raise linalg.LinAlgError("non-finite normal equations")
         factor = linalg.cho_factor(A, lower=False, overwrite_a=True, check_finite=False)
         diag = np.abs(np.diag(factor[0]))
-        if diag.min() ** 2 < scale * P * np.finfo(float).eps * 1e3:
+        if not _cholesky_is_reliable(diag, scale, P):
             raise linalg.LinAlgError("ill-conditioned")
         theta = linalg.cho_solve(factor, rhs, check_finite=False)
         return HiddenSolve(
@@ -654,10 +736,20 @@ def solve_dense_system(system, W, alpha, mu=0.0):
     return HiddenSolve(theta.reshape(p, d1), "eigh", logdet, 0, _rel_residual(A, theta, rhs))
 
 
+def solve_dense(system, W, alpha, mu=0.0):
+    """Exact solve of a dense :class:`HiddenSystem`: through its design rows when it
+    holds them and :func:`solve_dual_system` accepts, else by the normal equations."""
+    if system.rows is not None:
+        sol = solve_dual_system(system, W, alpha, mu)
+        if sol is not None:
+            return sol
+    return solve_dense_system((normal_matrix(system), system.r), W, alpha, mu)
+
+
 def solve_hidden_dense(problem, active, W, beta, b0, alpha, mu=0.0):
     """Exact W-step ``(M + (alpha + mu) I) vec(W') = r + mu vec(W)`` with dense ``M``."""
     system = hidden_system(problem, active, W, beta, b0, "dense")
-    return solve_dense_system((system.M, system.r), W, alpha, mu)
+    return solve_dense(system, W, alpha, mu)
 
 
 def _rel_residual(upper, theta, rhs):
@@ -768,8 +860,8 @@ def solve_hidden(
         )
         system = hidden_system(problem, active, W, beta, b0, kind)
     if system.kind == "dense":
-        sol = solve_dense_system((system.M, system.r), W, alpha, mu)
-        M_theta = symmetric_product(system.M, sol.W.ravel()).reshape(W.shape)
+        sol = solve_dense(system, W, alpha, mu)
+        M_theta = normal_product(system, sol.W)
         sol.surrogate = _quadratic_surrogate(system, sol.W, M_theta, alpha, beta)
         return sol
     return solve_hidden_cg(problem, active, W, beta, b0, alpha, mu, system=system, **cg)

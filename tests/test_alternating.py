@@ -69,6 +69,35 @@ def test_dense_hidden_solve_equals_lstsq(m, slope, mu, chunk):
 
 
 @pytest.mark.parametrize("m", [1, 2])
+@pytest.mark.parametrize("mu", [0.0, 0.3])
+def test_dense_solve_with_fewer_rows_than_unknowns_uses_the_design_rows(m, mu):
+    # 9 rows, 2 outputs, 5 * 4 = 20 unknowns: the dense system keeps D^(1/2) Z / sqrt(S)
+    # and solves through their Gram matrix, to the least-squares step of the definition
+    problem = _problem(n=9, m=m, slope=0.1, chunk=4)
+    W, beta, b0 = _network(problem, p=5)
+    active = alt.activation_pattern(problem, W)
+    system = alt.hidden_system(problem, active, W, beta, b0, "dense")
+    assert system.M is None and system.rows.shape == (9 * m, 20)
+    Z = _explicit_design(problem, active, beta)
+    w = problem.weight / problem.weight.sum()
+    M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(m))
+    assert_allclose(system.diagonal.ravel(), np.diag(M), atol=1e-12)
+    assert_allclose(system.rows.T @ system.rows, M, atol=1e-12)
+    sol = alt.solve_dense(system, W, 0.01, mu)
+    assert sol.method == "cholesky" and system.M is None  # no normal equations formed
+    assert_allclose(sol.W, _lstsq_step(problem, active, W, beta, b0, 0.01, mu), atol=1e-9)
+    sign, logdet = np.linalg.slogdet(M + (0.01 + mu) * np.eye(20))
+    assert sign == 1 and sol.logdet == pytest.approx(logdet, rel=1e-10)
+    # a shift too small for a reliable Cholesky factor: the normal equations decide
+    tiny = alt.solve_dense(system, W, 1e-14, 0.0)
+    assert system.M is not None
+    assert_allclose(np.triu(system.M), np.triu(M), atol=1e-12)
+    expected = alt.solve_dense_system((np.triu(M), system.r), W, 1e-14, 0.0)
+    assert tiny.method == expected.method
+    assert_allclose(tiny.W, expected.W, atol=1e-8)
+
+
+@pytest.mark.parametrize("m", [1, 2])
 @pytest.mark.parametrize("slope", [0.0, 0.1])
 def test_normal_operators_equal_explicit_design(m, slope, monkeypatch):
     problem = _problem(m=m, slope=slope, chunk=9)
@@ -86,9 +115,10 @@ def test_normal_operators_equal_explicit_design(m, slope, monkeypatch):
     assert_allclose(mult, np.where(active, 1.0, slope))
     for pattern in (active, mult):
         dense = alt.hidden_system(problem, pattern, W, beta, b0, "dense")
+        assert dense.rows is None  # more rows than unknowns: the normal equations
         assert_allclose(np.triu(dense.M), np.triu(M), atol=1e-12)
         assert_array_equal(np.tril(dense.M, -1), 0.0)  # only the upper triangle is held
-        assert_allclose(alt.symmetric_product(dense.M, V.ravel()), M @ V.ravel())
+        assert_allclose(alt.normal_product(dense, V), (M @ V.ravel()).reshape(V.shape))
         assert_allclose(dense.diagonal.ravel(), np.diag(M), atol=1e-12)
         cg = alt.hidden_system(problem, pattern, W, beta, b0, "cg")
         assert_allclose(cg.diagonal.ravel(), np.diag(M), atol=1e-12)
