@@ -192,3 +192,41 @@ def test_bench_classifiers_quick_writes_its_tables(tmp_path, capsys):
         assert len(scores["accuracy"]) == 2  # two splits
         assert np.all((0 <= scores["ece"]) & (scores["ece"] <= 1))
     capsys.readouterr()
+
+
+def test_plot_dask_reads_both_tables_and_draws(tmp_path):
+    plot_dask = _load("plot_dask")
+    results = tmp_path / "RESULTS_dask.md"
+    results.write_text(
+        "# title\n\n- machine: x\n\n"
+        "| rows | source | workers | fit (s) | passes | peak RSS (MB) |\n"
+        "|---:|---|---:|---:|---:|---:|\n"
+        "| 100,000 | random | 1 | 1.50 | 3 | 270 |\n"
+        "| 1,000,000 | random | 1 | 14.00 | 3 | 330 |\n"
+        "| 1,000,000 | zarr | 1 | 5.00 | 3 | 360 |\n\n"
+        "## Reading\n\n- text\n\n## AlternatingOLSReLURegressor\n\n"
+        "| rows | source | workers | fit (s) | iterations | peak RSS (MB) |\n"
+        "|---:|---|---:|---:|---:|---:|\n"
+        "| 100,000 | persisted | 2 | 30.00 | 30 | 490 |\n",
+        encoding="utf-8",
+    )
+    later = tmp_path / "RESULTS_dask_more.md"  # a later file wins for the same size
+    later.write_text(
+        "## AlternatingOLSReLURegressor\n\n"
+        "| rows | source | workers | fit (s) | peak RSS (MB) |\n|---|---|---|---|---|\n"
+        "| 100,000 | persisted | 2 | 25.00 | 480 |\n"
+        "| 10,000,000 | persisted | 2 | 2500.00 | 700 |\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "scaling.png"
+    data = plot_dask.main(["--results", str(results), str(later), "--out", str(out)])
+    assert data[("GiantStepRegressor", "random", 1)] == {
+        100_000: (1.5, 270.0),
+        1_000_000: (14.0, 330.0),
+    }
+    assert data[("AlternatingOLSReLURegressor", "persisted", 2)] == {
+        100_000: (25.0, 480.0),
+        10_000_000: (2500.0, 700.0),
+    }
+    assert not any(source == "zarr" for _, source, _ in data)
+    assert out.stat().st_size > 10_000
