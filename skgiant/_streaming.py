@@ -6,7 +6,13 @@ ridge regression whose data enter only through the moments of ``[features, targe
 ``alpha="auto"``, through a bounded sample of rows that scores leave-one-out. A
 :class:`StreamState` holds both; :func:`add_batch` folds a batch in (one pass) and
 :func:`solve_stream` re-solves the readout from them with
-:func:`skgiant._readout.readout_from_statistics`. Nothing here knows scikit-learn.
+:func:`skgiant._readout.readout_from_statistics`.
+
+The classifiers' readout streams the same way with one-hot targets:
+:func:`solve_calibrated_stream` solves the ridge on them from the moments and fits the
+softmax temperature and offsets on the exact leave-one-out scores of the sampled rows
+(the calibrated ridge readout of :mod:`skgiant._probability`). Nothing here knows
+scikit-learn.
 """
 
 from dataclasses import dataclass
@@ -15,7 +21,9 @@ import numpy as np
 
 from ._blocks import RowData
 from ._moments import Moments, gram_kernel
+from ._probability import _calibrated_ridge
 from ._readout import LOO_ROWS, readout_from_statistics
+from ._ridge import eigen_readout
 
 
 @dataclass
@@ -33,13 +41,16 @@ class StreamState:
     weight_sum : float
         True sum of the weights of all rows.
     loo_X, loo_Y, loo_w : ndarray
-        A uniform sample (reservoir) of at most ``LOO_ROWS`` rows of positive weight:
-        standardized inputs, standardized targets and weights.
+        A uniform sample (reservoir) of at most ``capacity`` rows of positive weight:
+        standardized inputs, (standardized) targets and weights.
     n_seen : int
         Rows of positive weight seen (the reservoir's denominator).
     seed : int
         Seeds the reservoir draws (batch ``k`` uses ``[seed, k]``).
     n_batches : int
+    capacity : int
+        The most rows the reservoir keeps (default ``LOO_ROWS``, the leave-one-out rows
+        of the ridge readout's penalty choice).
     """
 
     moments: Moments
@@ -51,6 +62,7 @@ class StreamState:
     n_seen: int
     seed: int
     n_batches: int
+    capacity: int = LOO_ROWS
 
 
 def _batch_moments(data, feature_map, n_features, weight_scale):
@@ -59,19 +71,20 @@ def _batch_moments(data, feature_map, n_features, weight_scale):
     return total
 
 
-def start_stream(data, feature_map, n_features, *, seed):
-    """The state after the first batch ``data`` (standardized :class:`RowData`)."""
+def start_stream(data, feature_map, n_features, *, seed, capacity=LOO_ROWS):
+    """The state after the first batch ``data`` (standardized :class:`RowData`), with a
+    reservoir of at most ``capacity`` rows."""
     scale = float(data.weight.max())
     total = _batch_moments(data, feature_map, n_features, scale)
     weighted = np.flatnonzero(data.weight > 0)
     keep = weighted
-    if len(weighted) > LOO_ROWS:
+    if len(weighted) > capacity:
         rng = np.random.default_rng([seed, 0])
-        keep = np.sort(rng.choice(weighted, LOO_ROWS, replace=False))
+        keep = np.sort(rng.choice(weighted, capacity, replace=False))
     sample = data.take(keep)
     return StreamState(
         total, scale, data.weight_sum, sample.X, sample.Y, sample.weight,
-        len(weighted), seed, 1,
+        len(weighted), seed, 1, capacity,
     )  # fmt: skip
 
 
@@ -81,12 +94,13 @@ def add_batch(state, data, feature_map, n_features):
     total = _batch_moments(data, feature_map, n_features, state.weight_scale)
     weighted = np.flatnonzero(data.weight > 0)
     rng = np.random.default_rng([state.seed, state.n_batches])
-    # row t of the stream (0-based) replaces slot j ~ U{0..t} when j < LOO_ROWS
+    # row t of the stream (0-based) replaces slot j ~ U{0..t} when j < capacity
+    capacity = state.capacity
     t = state.n_seen + np.arange(len(weighted))
     slots = np.floor(rng.random(len(weighted)) * (t + 1)).astype(np.int64)
     loo_X, loo_Y, loo_w = state.loo_X, state.loo_Y, state.loo_w
-    filling = t < LOO_ROWS  # the reservoir is not full yet: every row is kept
-    replacing = ~filling & (slots < LOO_ROWS)
+    filling = t < capacity  # the reservoir is not full yet: every row is kept
+    replacing = ~filling & (slots < capacity)
     wanted = weighted[filling | replacing]
     if len(wanted):
         new = data.take(wanted)
@@ -102,6 +116,7 @@ def add_batch(state, data, feature_map, n_features):
     return StreamState(
         state.moments + total, state.weight_scale, state.weight_sum + data.weight_sum,
         loo_X, loo_Y, loo_w, state.n_seen + len(weighted), state.seed, state.n_batches + 1,
+        capacity,
     )  # fmt: skip
 
 
@@ -131,9 +146,38 @@ def solve_stream(state, feature_map, n_features, *, alpha="auto", n_linear=0, ra
     return fit
 
 
+def solve_calibrated_stream(state, feature_map, n_features, *, alpha="auto"):
+    """The calibrated ridge readout of every row seen, from a stream of one-hot targets.
+
+    The ridge on the one-hot targets is solved from the moments (exactly the ridge on
+    all rows seen); the softmax temperature and offsets, and with ``alpha="auto"`` the
+    penalty, are fitted on the exact leave-one-out scores of the reservoir's rows (of
+    the ridge on all rows), as
+    :func:`skgiant._probability.fit_calibrated_ridge_readout_on_rows` fits them on its
+    calibration rows. The state's targets must be the unstandardized one-hot rows.
+
+    Parameters
+    ----------
+    state : StreamState
+    feature_map : callable
+        ``feature_map(X)``: the readout features of standardized inputs.
+    n_features : int
+    alpha : float or "auto", default="auto"
+        The ridge penalty (``alpha ||B||**2`` beside the weighted mean squared error).
+
+    Returns
+    -------
+    ProbabilityReadout
+    """
+    eig = eigen_readout(state.moments.gram_statistics(n_features, state.weight_sum))
+    labels = np.argmax(state.loo_Y, axis=1)
+    return _calibrated_ridge(eig, feature_map(state.loo_X), labels, state.loo_w, alpha)
+
+
 def row_data(X, Y, weight, scaling, chunk):
     """The rows standardized as the first batch was (``scaling`` holds ``input_mean``,
-    ``input_scale``, ``y_mean``, ``y_scale``)."""
+    ``input_scale`` and optionally ``y_mean``, ``y_scale``: targets as given without)."""
     return RowData(X, Y, weight, chunk=chunk).standardized(
-        scaling["input_mean"], scaling["input_scale"], scaling["y_mean"], scaling["y_scale"]
-    )
+        scaling["input_mean"], scaling["input_scale"], scaling.get("y_mean"),
+        scaling.get("y_scale"),
+    )  # fmt: skip
