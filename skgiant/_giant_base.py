@@ -3,6 +3,9 @@ call of the solver and the fitted attributes.
 
 The algorithm is :func:`skgiant._giant_solver.fit_giant_steps`; an estimator validates its
 data, encodes its targets as a matrix and calls :meth:`GiantStepBase._fit_giant_steps`.
+``partial_fit`` streams the readout on top of a first fit (:mod:`skgiant._streaming`):
+:meth:`GiantStepBase._start_stream` after the fit on the first batch,
+:meth:`GiantStepBase._continue_stream` for every later batch.
 """
 
 import warnings
@@ -18,7 +21,7 @@ from ._base import FitProgress, is_dask_collection, warn_dead_units
 from ._blocks import RowData
 from ._chunks import chunk_n_rows
 from ._compat import Interval, StrOptions
-from ._giant import LEARNING_RATE_SCALINGS, init_first_layer
+from ._giant import LEARNING_RATE_SCALINGS, init_first_layer, readout_features
 from ._giant_solver import (
     SOLVER_OPTIONS,
     FirstLayer,
@@ -31,7 +34,10 @@ from ._giant_solver import (
     selection_sample_rows,
 )
 from ._memory import require_memory
+from ._moments import moments
 from ._network import TwoLayerNetwork, scaling_from_moments
+from ._readout import LOO_ROWS
+from ._streaming import add_batch, row_data, solve_stream, start_stream
 
 #: Row chunks beyond this size only cost memory traffic (``working_memory`` can lower it
 #: further): at width 1024, 1024-row chunks make the Gram pass about 15% faster than one
@@ -63,7 +69,8 @@ class GiantStepBase:
     def _fit_giant_steps(self, X, Y, sw, y_user, continuing):
         """Fit on validated data: ``Y`` is the float64 target matrix, ``y_user`` what
         callbacks are given as ``y``. Sets the fitted attributes; returns the solver's
-        result."""
+        result. A fit ends any ``partial_fit`` stream."""
+        self.__dict__.pop("_stream", None)
         config = self._config(continuing)
         self._check_problem(X.shape[0], X.shape[1], Y.shape[1], continuing)
         rng = check_random_state(self.random_state)
@@ -245,6 +252,84 @@ class GiantStepBase:
             linear_coef=coef[p:] / np.sqrt(d) if self.linear_readout else None,
             **{k: v for k, v in scaling.items() if k.startswith("input_")},
         )
+
+    # ------------------------------------------------------- streaming (partial_fit)
+    #: Rows of the stream's reservoir, which scores the readout's penalties.
+    _stream_capacity = LOO_ROWS
+
+    def _stream_started(self):
+        """Whether a ``partial_fit`` stream is under way (else the next call starts one)."""
+        return hasattr(self, "_stream")
+
+    def _check_stream_input(self, *arrays):
+        """``partial_fit`` reads every batch in memory: refuse dask collections."""
+        if any(is_dask_collection(a) for a in arrays):
+            raise TypeError(
+                f"{type(self).__name__}.partial_fit does not accept dask collections: it "
+                "reads each batch in memory. Pass numpy arrays (X_batch.compute())."
+            )
+
+    def _start_stream(self, X, Y, sw, *, y_mean=None, y_scale=None):
+        """After the fit on the first batch: the stream of its readout statistics.
+
+        ``Y`` are the targets of the streamed readout, standardized by ``y_mean`` and
+        ``y_scale`` when given (as given otherwise); ``sw`` the weights of the fit.
+        """
+        net = self.network_
+        self._stream_scaling = dict(
+            input_mean=net.input_mean, input_scale=net.input_scale, y_mean=y_mean,
+            y_scale=y_scale,
+        )  # fmt: skip
+        features, k = self._stream_features()
+        data = row_data(X, Y, sw, self._stream_scaling, chunk=self._stream_chunk(*X.shape))
+        self._stream = start_stream(
+            data, features, k, seed=self._batch_seed, capacity=self._stream_capacity
+        )
+
+    def _continue_stream(self, X, Y, sw):
+        """Fold a later batch (validated, targets as for :meth:`_start_stream`) into the
+        stream, re-solve the readout and rebuild ``network_`` (the clipping bounds widen
+        to the batch's range)."""
+        net = self.network_
+        scaling = dict(self._stream_scaling)
+        if self.clip_inputs:
+            previous = dict(mean=net.input_mean, scale=net.input_scale,
+                            bounds=(net.input_low, net.input_high))  # fmt: skip
+            batch = moments(np.asarray(X, dtype=np.float64), sw, cross=False)
+            widened = scaling_from_moments(batch, clip=True, previous=previous)
+            scaling.update(input_low=widened["input_low"], input_high=widened["input_high"])
+        features, k = self._stream_features()
+        data = row_data(X, Y, sw, scaling, chunk=self._stream_chunk(*X.shape))
+        self._stream = add_batch(self._stream, data, features, k)
+        readout = self._solve_stream(features, k)
+        self._set_readout_fitted(readout)
+        d = net.weights.shape[1]
+        self.network_ = self._build_network(net.weights, net.bias, readout, d=d, scaling=scaling)
+
+    def _solve_stream(self, features, k):
+        """The readout of every row streamed, from the stream's statistics (the ridge
+        readout, with ``solver_options["linear_penalty_ratio"]`` for a fixed ``alpha``)."""
+        ratio = None
+        if self.alpha != "auto":
+            ratio = (self.solver_options or {}).get("linear_penalty_ratio")
+        d = self.network_.weights.shape[1]
+        return solve_stream(
+            self._stream, features, k, alpha=self.alpha,
+            n_linear=d if self.linear_readout else 0, ratio=ratio,
+        )  # fmt: skip
+
+    def _stream_chunk(self, n, d):
+        return min(chunk_n_rows(n, 3 * self.n_hidden + 2 * d), _MAX_CHUNK)
+
+    def _stream_features(self):
+        """The readout's feature map of the fitted first layer and its width."""
+        net, act, linear = self.network_, self.activation, self.linear_readout
+        W, b = net.weights, net.bias
+
+        def features(X):
+            return readout_features(X, W, b, act, linear)
+
+        return features, W.shape[0] + (W.shape[1] if linear else 0)
 
     # ``selection_scores_`` is keyed by ``(step size, steps)`` tuples; safe formats such
     # as skops store only dicts with scalar keys, so the state holds it as triples

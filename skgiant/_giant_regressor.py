@@ -7,14 +7,10 @@ their moments; the algorithm itself is :func:`skgiant._giant_solver.fit_giant_st
 import numpy as np
 
 from ._base import TwoLayerRegressorBase, validate_fit_data
-from ._chunks import chunk_n_rows
 from ._compat import _fit_context
-from ._giant import readout_features
-from ._giant_base import _MAX_CHUNK, GiantStepBase
+from ._giant_base import GiantStepBase
 from ._intervals import IntervalMixin
 from ._moments import moments
-from ._network import scaling_from_moments
-from ._streaming import add_batch, row_data, solve_stream, start_stream
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
 #: symmetric initialization, frozen random second layer. Tests and the paper scripts
@@ -335,7 +331,6 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
-        self.__dict__.pop("_stream", None)  # a fit ends any partial_fit stream
         self._check_interval_input(X, y, sample_weight)
         X, Y, sw, y_was_1d = validate_fit_data(
             self, X, y, sample_weight, reset=not continuing, allow_dask=True
@@ -399,75 +394,25 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
                 "partial_fit does not support intervals=True: the intervals are calibrated "
                 "by refitting on halves of all the rows. Use fit, or intervals=False."
             )
-        first = not hasattr(self, "_stream")
+        self._check_stream_input(X, y, sample_weight)
+        first = not self._stream_started()
         X, Y, sw, y_was_1d = validate_fit_data(
             self, X, y, sample_weight, reset=first, min_samples=2 if first else 1
         )
-        if first:
-            self._start_stream(X, Y, sw, y_was_1d)
+        if first:  # a full fit, then the moments of its readout features
+            self._y_was_1d = y_was_1d
+            self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, False)
+            self.interval_calibration_ = None
+            y_mean, y_scale = moments(Y, sw, cross=False).mean_and_scale()
+            self._start_stream(X, Y, sw, y_mean=y_mean, y_scale=y_scale)
             return self
         m = self.initial_signs_.shape[1]
         if Y.shape[1] != m:
             raise ValueError(
                 f"partial_fit: y has {Y.shape[1]} outputs but the first batch had {m}."
             )
-        net = self.network_
-        scaling = dict(self._stream_scaling)
-        if self.clip_inputs:  # widen the bounds to the batch's range
-            previous = dict(mean=net.input_mean, scale=net.input_scale,
-                            bounds=(net.input_low, net.input_high))  # fmt: skip
-            batch = moments(np.asarray(X, dtype=np.float64), sw, cross=False)
-            widened = scaling_from_moments(batch, clip=True, previous=previous)
-            scaling.update(input_low=widened["input_low"], input_high=widened["input_high"])
-        features, k = self._stream_features()
-        data = row_data(X, Y, sw, scaling, chunk=self._stream_chunk(*X.shape))
-        self._stream = add_batch(self._stream, data, features, k)
-        self._resolve_stream(scaling)
+        self._continue_stream(X, Y, sw)
         return self
-
-    def _stream_chunk(self, n, d):
-        return min(chunk_n_rows(n, 3 * self.n_hidden + 2 * d), _MAX_CHUNK)
-
-    def _stream_features(self):
-        """The readout's feature map of the fitted first layer and its width."""
-        net, act, linear = self.network_, self.activation, self.linear_readout
-        W, b = net.weights, net.bias
-
-        def features(X):
-            return readout_features(X, W, b, act, linear)
-
-        return features, W.shape[0] + (W.shape[1] if linear else 0)
-
-    def _start_stream(self, X, Y, sw, y_was_1d):
-        """The first batch: a full fit, then the moments of its readout features."""
-        self._y_was_1d = y_was_1d
-        self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, False)
-        self.interval_calibration_ = None
-        net = self.network_
-        y_mean, y_scale = moments(Y, sw, cross=False).mean_and_scale()
-        scaling = dict(input_mean=net.input_mean, input_scale=net.input_scale,
-                       input_low=net.input_low, input_high=net.input_high,
-                       y_mean=y_mean, y_scale=y_scale)  # fmt: skip
-        self._stream_scaling = {k: scaling[k] for k in ("input_mean", "input_scale", "y_mean",
-                                                        "y_scale")}  # fmt: skip
-        features, k = self._stream_features()
-        data = row_data(X, Y, sw, scaling, chunk=self._stream_chunk(*X.shape))
-        self._stream = start_stream(data, features, k, seed=self._batch_seed)
-
-    def _resolve_stream(self, scaling):
-        """Re-solve the readout from the stream's statistics and rebuild ``network_``."""
-        net = self.network_
-        features, k = self._stream_features()
-        d = net.weights.shape[1]
-        ratio = None
-        if self.alpha != "auto":
-            ratio = (self.solver_options or {}).get("linear_penalty_ratio")
-        readout = solve_stream(
-            self._stream, features, k, alpha=self.alpha,
-            n_linear=d if self.linear_readout else 0, ratio=ratio,
-        )  # fmt: skip
-        self._set_readout_fitted(readout)
-        self.network_ = self._build_network(net.weights, net.bias, readout, d=d, scaling=scaling)
 
     def _refit_params(self):
         """Parameters that refit the choices of this fit (for the cross-fitted intervals)."""
