@@ -9,18 +9,23 @@ features, through the solver's ``final_readout`` hook.
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import column_or_1d
 
+from ._base import check_weights, validate_fit_data
 from ._classifier_base import (
     CLASS_WEIGHT_CONSTRAINT,
     TwoLayerClassifierBase,
     class_labels,
+    class_targets,
     fit_class_readout,
     logit_coefficients,
 )
 from ._compat import _fit_context
 from ._giant import readout_features
 from ._giant_base import GiantStepBase
-from ._probability import ProbabilityReadout
+from ._probability import CALIBRATION_ROWS, ProbabilityReadout, class_sample_weight
+from ._streaming import solve_calibrated_stream
 
 
 @dataclass
@@ -268,3 +273,152 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
             # that model, whose outputs are fitted one-hot values
             return super()._readout_coefficients(result, scaling)
         return logit_coefficients(result.readout)
+
+    # ------------------------------------------------------------------ streaming
+    #: The stream's reservoir holds as many rows as the calibrated ridge readout of
+    #: ``fit`` calibrates on, so that streaming up to that many rows gives its readout.
+    _stream_capacity = CALIBRATION_ROWS
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Fit on a first batch, then refine the readout on each further batch.
+
+        For data that do not fit in memory at once and arrive in batches. The first
+        call (on an unfitted estimator, or on one fitted by :meth:`fit`: a fit ends a
+        stream) is a full :meth:`fit` on its batch, with ``classes_`` the ``classes``
+        given (or those of the previous fit). Each later call keeps the first layer,
+        the standardization of the inputs and the step size, adds the batch's moments
+        of the readout features and of the one-hot labels to those of all the rows
+        seen (one pass over the batch), and re-solves the **calibrated ridge readout**
+        on all of them: the ridge regression on the one-hot labels, exactly the one of
+        every row seen (for a fixed ``alpha``; ``"auto"`` chooses it again at every
+        call), mapped through a softmax whose temperature and per-class offsets are
+        fitted on exact leave-one-out scores of a uniform sample (a seeded reservoir)
+        of at most 16,384 of the rows seen. Until more rows than that have been seen,
+        this is the calibrated ridge readout that :meth:`fit` would fit on all of them
+        with the first batch's first layer.
+
+        The first call's readout is the one of :meth:`fit` (the softmax readout on a
+        small batch); from the second call on ``readout_method_`` is
+        ``"calibrated_ridge"``, whose statistics add up exactly across batches (the
+        softmax readout would need every row's features at every call).
+
+        **The first batch must be representative**: it alone fixes the first layer,
+        the standardization and the step size (``warm_start`` plays no part). Shuffle
+        the stream, or make the first batch a random sample of the data, large enough
+        for a good :meth:`fit` on its own. It must hold at least two classes; a class
+        it lacks has a probability near zero until later batches bring its rows,
+        from which the streamed readout learns it (the first layer never sees it).
+        Clipping bounds (``clip_inputs``) widen to the range of every batch seen.
+
+        ``class_weight="balanced"`` is refused, as by scikit-learn's
+        :meth:`~sklearn.linear_model.SGDClassifier.partial_fit`: the class
+        frequencies of the whole stream are unknown at the first call. Pass a dict
+        instead, e.g. ``compute_class_weight("balanced", classes=classes, y=y_sample)``
+        from :func:`sklearn.utils.class_weight.compute_class_weight` on a large enough
+        sample of the labels. Dask inputs are not supported.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of inputs, with the features of the first batch.
+        y : array-like of shape (n_samples,)
+            Its labels, all among ``classes``. A later batch may hold a single class.
+        classes : array-like of shape (n_classes,), default=None
+            Every class the stream will ever hold. Required on the first call, unless
+            the estimator was fitted by :meth:`fit`, whose ``classes_`` are then kept;
+            later calls may omit it or must repeat it.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights (multiplied by the class weights); they
+            combine across batches as if all the rows had been given at once.
+
+        Returns
+        -------
+        self : GiantStepClassifier
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skgiant import GiantStepClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> model = GiantStepClassifier(n_hidden=128, random_state=0)
+        >>> for start in range(0, 1500, 300):
+        ...     batch = slice(start, start + 300)
+        ...     model = model.partial_fit(X[batch], y[batch], classes=np.arange(10))
+        >>> model.readout_method_
+        'calibrated_ridge'
+        >>> model.score(X[1500:], y[1500:]) > 0.9
+        True
+        """
+        first = not self._stream_started()
+        X, encoded, weight = self._validate_batch(X, y, classes, sample_weight, first)
+        n_classes = len(self.classes_)
+        if first:
+            targets = class_targets(encoded, n_classes)
+            self._fit_giant_steps(X, targets, weight, self.classes_[encoded], False)
+            self._start_stream(X, np.eye(n_classes)[encoded], weight)
+        else:
+            self._continue_stream(X, np.eye(n_classes)[encoded], weight)
+        return self
+
+    def _validate_batch(self, X, y, classes, sample_weight, first):
+        """Validate a batch of :meth:`partial_fit`; returns ``(X, encoded labels,
+        weights with the class weights folded in)``. Sets ``classes_`` on the first call."""
+        self._check_stream_input(X, y, sample_weight)
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of the stream are unknown at its first call. Pass "
+                "class_weight=compute_class_weight('balanced', classes=classes, y=y) "
+                "(sklearn.utils.class_weight) as a dict, with y a large enough sample of "
+                "the stream's labels."
+            )
+        known = self._stream_classes(classes, first)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        labels, encoded = np.unique(y, return_inverse=True)
+        unknown = labels[~np.isin(labels, known)]
+        if unknown.size:
+            raise ValueError(
+                f"partial_fit: y has labels {unknown.tolist()} that are not in classes "
+                f"{known.tolist()}; pass every class of the stream as classes on the "
+                "first call."
+            )
+        encoded = np.searchsorted(known, labels)[encoded]
+        X, _, sw, _ = validate_fit_data(
+            self, X, encoded, sample_weight, reset=first, min_samples=2 if first else 1
+        )
+        weight = class_sample_weight(encoded, self.class_weight, known, sw)
+        present = np.bincount(encoded, weights=weight, minlength=len(known)) > 0
+        if first and np.count_nonzero(present) < 2:
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit needs samples of at least 2 classes "
+                "with a positive weight in its first batch, which fits the first layer; "
+                f"it contains only {known[present].tolist()}."
+            )
+        check_weights(self, weight, 1)
+        if first:
+            self.classes_ = known
+        return X, encoded, weight
+
+    def _stream_classes(self, classes, first):
+        """The classes of the stream: ``classes`` on the first call (or the ``classes_``
+        of a previous :meth:`fit`), else ``classes_`` (``classes``, if given, must equal
+        them)."""
+        given = None if classes is None else unique_labels(classes)
+        if first:
+            if given is None and not hasattr(self, "network_"):
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            return self.classes_ if given is None else given
+        if given is not None and not np.array_equal(given, self.classes_):
+            raise ValueError(
+                f"classes={given.tolist()} is not the same as on the first call to "
+                f"partial_fit: {self.classes_.tolist()}."
+            )
+        return self.classes_
+
+    def _solve_stream(self, features, k):
+        readout = solve_calibrated_stream(self._stream, features, k, alpha=self.alpha)
+        return ClassReadout("calibrated_ridge", readout, readout.feature_mean)
