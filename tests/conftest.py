@@ -31,3 +31,33 @@ def _one_blas_thread():
     # Cholesky took 120 ms instead of 0.1 ms), and one thread makes runs reproducible.
     with threadpool_limits(limits=1):
         yield
+
+
+# Dask fixtures (tests/test_dask*.py); dask is imported only by the tests that use them.
+@pytest.fixture(scope="session")
+def client():
+    """An in-process cluster (one worker, two threads), used only where a test asks."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
+    )
+    with distributed.Client(cluster, set_as_default=False) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(params=["distributed", "threads"])
+def scheduler(request):
+    """Each test using it runs on the in-process cluster and on the threaded scheduler."""
+    dask = pytest.importorskip("dask")
+    target = request.getfixturevalue("client") if request.param == "distributed" else "threads"
+    with dask.config.set(scheduler=target):
+        yield request.param
+
+
+@pytest.fixture
+def threads():
+    """The threaded dask scheduler."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="threads"):
+        yield

@@ -20,31 +20,6 @@ from skgiant._dask import DaskRowData  # noqa: E402
 RTOL = 1e-8
 
 
-@pytest.fixture(scope="session")
-def client():
-    """An in-process cluster (one worker, two threads), used only where a test asks."""
-    cluster = distributed.LocalCluster(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
-    )
-    with distributed.Client(cluster, set_as_default=False) as c:
-        yield c
-    cluster.close()
-
-
-@pytest.fixture(params=["distributed", "threads"])
-def scheduler(request):
-    """Each test using it runs on the in-process cluster and on the threaded scheduler."""
-    target = request.getfixturevalue("client") if request.param == "distributed" else "threads"
-    with dask.config.set(scheduler=target):
-        yield request.param
-
-
-@pytest.fixture
-def threads():
-    with dask.config.set(scheduler="threads"):
-        yield
-
-
 def _data(n=1203, d=5, m=1, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)) * 2.0 + 1.0
@@ -143,6 +118,19 @@ def test_blocks_carry_global_row_indices(threads):
     assert data.passes == 3
 
 
+def _counting(monkeypatch):
+    """The DaskRowData made from now on (their ``passes`` count a fit's passes)."""
+    created = []
+
+    class Counting(DaskRowData):
+        def __post_init__(self):
+            super().__post_init__()
+            created.append(self)
+
+    monkeypatch.setattr(skdask, "DaskRowData", Counting)
+    return created
+
+
 class _Computes(Callback):
     def __init__(self):
         super().__init__()
@@ -157,14 +145,7 @@ class _Computes(Callback):
     [({}, 3), (dict(n_steps=2, step_size=1.0), 5), (dict(n_steps=0), 2)],
 )
 def test_a_fit_reads_the_blocks_once_per_pass(threads, monkeypatch, params, passes):
-    created = []
-
-    class Counting(DaskRowData):
-        def __post_init__(self):
-            super().__post_init__()
-            created.append(self)
-
-    monkeypatch.setattr(skdask, "DaskRowData", Counting)
+    created = _counting(monkeypatch)
     X, y = _data()
     with _Computes() as computes:
         GiantStepRegressor(n_hidden=32, random_state=0, **params).fit(*_dask(X, y)[:2])
@@ -544,14 +525,7 @@ def test_alternating_passes_per_iteration(threads, monkeypatch, params, per_iter
     iteration: normal equations (1, dense) or the batch gathered (1), each CG product
     (k), the tried step with its readout statistics (1), the evaluation after the
     readout (1). One dask.compute per pass."""
-    created = []
-
-    class Counting(DaskRowData):
-        def __post_init__(self):
-            super().__post_init__()
-            created.append(self)
-
-    monkeypatch.setattr(skdask, "DaskRowData", Counting)
+    created = _counting(monkeypatch)
     X, y = _data(d=10)  # P = 16 * 11 = 176 unknowns
     settings = dict(
         n_hidden=16, max_iter=3, alpha=1e-3, step_fraction=1.0, tol=0.0, random_state=0,
@@ -571,14 +545,7 @@ def test_alternating_early_stopping_on_a_view_adds_one_pass(threads, monkeypatch
     """Held-out rows too many to gather are scored in the blocks: one pass more per
     accepted iteration."""
     monkeypatch.setattr(skdask, "GATHER_BYTES", 0)
-    created = []
-
-    class Counting(DaskRowData):
-        def __post_init__(self):
-            super().__post_init__()
-            created.append(self)
-
-    monkeypatch.setattr(skdask, "DaskRowData", Counting)
+    created = _counting(monkeypatch)
     X, y = _data()
     model = AlternatingOLSReLURegressor(
         n_hidden=16, max_iter=3, alpha=1e-3, step_fraction=1.0, tol=0.0, random_state=0,
