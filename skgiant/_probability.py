@@ -139,27 +139,47 @@ def class_sample_weight(y, class_weight, classes, sample_weight=None):
         ``sample_weight * weight_of_class[y]`` (a new array).
     """
     y = np.asarray(y)
-    n_classes = len(classes)
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     if class_weight is None:
         return w.copy()
+    counts = np.bincount(y, weights=w, minlength=len(classes))
+    return w * class_weights(counts, w.sum(), class_weight, classes)[y]
+
+
+def class_weights(counts, total, class_weight, classes):
+    """The weight of each class, from the weighted counts of the classes.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (K,)
+        ``S_k``, the total sample weight of each class.
+    total : float
+        ``S``, the total sample weight.
+    class_weight : dict, "balanced" or None
+        As in :func:`class_sample_weight`.
+    classes : ndarray of shape (K,)
+        The original labels, in encoded order.
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        The factor of each class (0 for a class of zero weight with "balanced").
+    """
+    n_classes = len(classes)
+    if class_weight is None:
+        return np.ones(n_classes)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(
                 f"class_weight must be 'balanced', a dict or None, got {class_weight!r}."
             )
-        counts = np.bincount(y, weights=w, minlength=n_classes)
-        per_class = np.where(
-            counts > 0, w.sum() / (n_classes * np.where(counts > 0, counts, 1)), 0.0
+        return np.where(counts > 0, total / (n_classes * np.where(counts > 0, counts, 1)), 0.0)
+    unknown = [label for label in class_weight if label not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {unknown} that are not in the classes {classes}."
         )
-    else:
-        unknown = [label for label in class_weight if label not in set(classes.tolist())]
-        if unknown:
-            raise ValueError(
-                f"class_weight has labels {unknown} that are not in the classes {classes}."
-            )
-        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
-    return w * per_class[y]
+    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
 
 
 # ------------------------------------------------------------------------------ candidate A
@@ -585,13 +605,15 @@ def fit_calibrated_ridge_readout_on_rows(
     Parameters
     ----------
     data : RowData
-        The rows; their weights are the sample weights (class weights folded in). Their
-        targets are not used: the one-hot matrix of ``y`` replaces them.
+        The rows (in memory or on dask blocks); their weights are the sample weights
+        (class weights folded in).
     feature_map : callable
         ``feature_map(X)``: the float64 features of a block of inputs, a new array.
     n_features : int
-    y : ndarray of shape (n,) of int
-        Encoded labels.
+    y : ndarray of shape (n,) of int, or callable
+        Encoded labels (they replace the targets of ``data``), or ``y(Y)``: the encoded
+        labels of a block's targets as given (not standardized), so that the labels
+        are read in the blocks and need not be on the driver.
     n_classes : int
     alpha : float or "auto", default="auto"
     calibration_rows : int, optional
@@ -601,17 +623,30 @@ def fit_calibrated_ridge_readout_on_rows(
     -------
     ProbabilityReadout
     """
-    onehot = replace(data, Y=np.eye(n_classes)[y], y_mean=None, y_scale=None)
+    if callable(y):  # the labels are read from the targets in the blocks
+        labels, data = y, replace(data, y_mean=None, y_scale=None)
+    else:
+        data = replace(data, Y=np.asarray(y, dtype=float)[:, None], y_mean=None, y_scale=None)
+
+        def labels(Y):
+            return Y[:, 0].astype(np.intp)
+
+    eye = np.eye(n_classes)
     weighted = np.flatnonzero(data.weight > 0)
     if len(weighted) < n_features:
-        sample = onehot.take(weighted)
-        eig = dual_eigen_readout(feature_map(sample.X), sample.Y, sample.weight)
-        return _calibrated_ridge(eig, feature_map(sample.X), y[weighted], sample.weight, alpha)
+        sample = data.take(weighted)
+        y_rows = labels(sample.Y)
+        eig = dual_eigen_readout(feature_map(sample.X), eye[y_rows], sample.weight)
+        return _calibrated_ridge(eig, feature_map(sample.X), y_rows, sample.weight, alpha)
     rows = calibration_index(data.weight, calibration_rows)
-    kernel = gram_kernel(feature_map, float(data.weight.max()))
-    total, sample = onehot.reduce(kernel, floats_per_row=2 * (n_features + n_classes), gather=rows)
+    gram = gram_kernel(feature_map, float(data.weight.max()))
+
+    def kernel(block):  # the Gram statistics of the features and the one-hot labels
+        return gram(replace(block, Y=eye[labels(block.Y)]))
+
+    total, sample = data.reduce(kernel, floats_per_row=2 * (n_features + n_classes), gather=rows)
     eig = eigen_readout(total.gram_statistics(n_features, data.weight_sum))
-    return _calibrated_ridge(eig, feature_map(sample.X), y[rows], sample.weight, alpha)
+    return _calibrated_ridge(eig, feature_map(sample.X), labels(sample.Y), sample.weight, alpha)
 
 
 def _calibrated_ridge(eig, phi_rows, y_rows, w_rows, alpha):
