@@ -170,7 +170,10 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs (standardized internally).
+            Training inputs (standardized internally). A dask array or DataFrame is
+            fitted on its blocks, with ``y`` and ``sample_weight`` as dask collections or
+            in memory: the rows never reach the driver (see the user guide's "Scaling
+            out" page for the passes).
         y : array-like of shape (n_samples,)
             Class labels (strings, integers or booleans); at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -184,8 +187,8 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
             The fitted estimator.
         """
         min_samples = 3 if self.early_stopping else 2
-        X, Y, weight, encoded = self._validate_classes(X, y, sample_weight, min_samples=min_samples)
-        fit = self._fit_alternating(X, Y, weight, self.classes_[encoded])
+        X, Y, weight, y = self._validate_classes(X, y, sample_weight, min_samples=min_samples)
+        fit = self._fit_alternating(X, Y, weight, y)
         d = X.shape[1]
         data, W = fit.data, fit.W
 
@@ -193,7 +196,7 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
             return hidden_features(add_ones(X), W, fit.slope)
 
         method, readout = fit_class_readout(
-            data, feature_map, W.shape[0], encoded, len(self.classes_), alpha=self.alpha
+            data, feature_map, W.shape[0], len(self.classes_), alpha=self.alpha
         )
         self._set_class_readout(method, readout)
         coef, intercept = logit_coefficients(readout)

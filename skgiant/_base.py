@@ -31,10 +31,9 @@ def validate_fit_data(
     if any(is_dask_collection(a) for a in (X, y, sample_weight)):
         if not allow_dask:
             raise TypeError(
-                f"{type(estimator).__name__} does not accept dask collections: dask input "
-                "is supported by GiantStepRegressor and AlternatingOLSReLURegressor only "
-                "for now. Pass numpy arrays (X.compute() when the data fit in memory) or "
-                "use one of those."
+                f"{type(estimator).__name__} does not accept dask collections here. Pass "
+                "numpy arrays (X.compute() when the data fit in memory), or use fit, "
+                "which takes dask input for every skgiant estimator."
             )
         from ._dask import validate_dask_fit_data
 
@@ -117,18 +116,23 @@ def warn_dead_units(estimator, n_dead, n_hidden, advice, *, limit=None):
         )
 
 
-def predict_rows(network, X, *, ravel):
-    """``network.predict(X)`` in the dtype of ``X``, raveled for a 1-D target; a clear
-    error instead of non-finite predictions."""
+def checked_outputs(network, X, what="The predictions overflow"):
+    """``network.predict(X)`` (float64), or a ``ValueError`` beginning with ``what`` that
+    says why when some output is not finite."""
     with np.errstate(over="ignore", invalid="ignore"):  # checked just below
         out = network.predict(X)
     if not np.all(np.isfinite(out)):
         raise ValueError(
-            "The predictions overflow float64: X has values of magnitude up to "
-            f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
-            "was rescaled for fit."
+            f"{what} float64: X has values of magnitude up to {np.abs(X).max():.3g}, far "
+            "outside the training data; rescale X as it was rescaled for fit."
         )
-    out = out.astype(X.dtype, copy=False)
+    return out
+
+
+def predict_rows(network, X, *, ravel):
+    """``network.predict(X)`` in the dtype of ``X``, raveled for a 1-D target; a clear
+    error instead of non-finite predictions."""
+    out = checked_outputs(network, X).astype(X.dtype, copy=False)
     return out.ravel() if ravel else out.reshape(X.shape[0], -1)
 
 

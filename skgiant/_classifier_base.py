@@ -19,6 +19,8 @@ So the softmax readout is used while the feature matrix has at most
 :data:`SOFTMAX_MAX_ENTRIES` entries, and the calibrated ridge beyond.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -26,11 +28,11 @@ from sklearn.callback import CallbackSupportMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import check_weights, is_dask_collection
+from ._base import check_weights, checked_outputs, is_dask_collection
 from ._compat import StrOptions, _check_sample_weight
 from ._probability import (
     ProbabilityReadout,
-    class_sample_weight,
+    class_weights,
     fit_calibrated_ridge_readout_on_rows,
     fit_softmax_readout,
 )
@@ -47,19 +49,25 @@ READOUT_SEED = 0
 CLASS_WEIGHT_CONSTRAINT = [dict, StrOptions({"balanced"}), None]
 
 
-def fit_class_readout(data, feature_map, n_features, y, n_classes, *, alpha):
+def fit_class_readout(data, feature_map, n_features, n_classes, *, alpha):
     """The probabilistic readout of the classifiers on learned features: one pass.
+
+    The labels are read from the targets of ``data`` in the blocks (:func:`class_labels`),
+    so they need not be on the driver: the same code fits rows in memory and rows on
+    dask blocks. The softmax readout gathers the features and labels of the weighted
+    rows (one :meth:`~skgiant._blocks.RowData.map`: at most
+    :data:`SOFTMAX_MAX_ENTRIES` features, 8 MiB) and is fitted on the driver; the
+    calibrated ridge reads the rows once through Gram statistics.
 
     Parameters
     ----------
     data : RowData
-        The training rows as the features read them (standardized inputs), their
-        weights the sample weights with the class weights folded in.
+        The training rows as the features read them (standardized inputs; the targets
+        made by :func:`class_targets`), their weights the sample weights with the class
+        weights folded in. In memory or on dask blocks.
     feature_map : callable
         ``feature_map(X)``: the float64 readout features of a block of inputs.
     n_features : int
-    y : ndarray of shape (n,) of int
-        Encoded labels.
     n_classes : int
     alpha : float or "auto"
         The penalty (softmax: ``(alpha / 2) ||B||**2`` beside the mean log loss; ridge:
@@ -70,15 +78,25 @@ def fit_class_readout(data, feature_map, n_features, y, n_classes, *, alpha):
     method : {"softmax", "calibrated_ridge"}
     readout : ProbabilityReadout
     """
-    weighted = int(np.count_nonzero(data.weight > 0))
-    if weighted * n_features > SOFTMAX_MAX_ENTRIES:
+    data = data.standardized(data.x_mean, data.x_scale)  # the targets as given
+    kept = data.weight > 0  # rows of weight zero play no part in either readout
+    if np.count_nonzero(kept) * n_features > SOFTMAX_MAX_ENTRIES:
         readout = fit_calibrated_ridge_readout_on_rows(
-            data, feature_map, n_features, y, n_classes, alpha=alpha
+            data, feature_map, n_features, class_labels, n_classes, alpha=alpha
         )
         return "calibrated_ridge", readout
-    phi = data.map(lambda block: feature_map(block.X), floats_per_row=n_features)  # small
+
+    def gather(block):  # the features and the label of each weighted row
+        rows = block.weight > 0
+        out = np.empty((np.count_nonzero(rows), n_features + 1))
+        out[:, :n_features] = feature_map(block.X[rows])
+        out[:, n_features] = class_labels(block.Y[rows])
+        return out
+
+    rows = data.map(gather, floats_per_row=2 * n_features)  # small: see above
+    phi, y = rows[:, :n_features], rows[:, n_features].astype(np.intp)
     readout = fit_softmax_readout(
-        lambda rows: phi[rows], n_features, y, n_classes, data.weight, max(len(y), 1),
+        lambda index: phi[index], n_features, y, n_classes, data.weight[kept], max(len(y), 1),
         alpha=alpha, random_state=READOUT_SEED,
     )  # fmt: skip
     return "softmax", readout
@@ -112,6 +130,79 @@ def class_labels(Y):
     return np.argmax(Y, axis=1)
 
 
+@dataclass
+class Labels:
+    """The class labels of training rows in memory, as :meth:`TwoLayerClassifierBase.
+    _validate_classes` reads them (:class:`skgiant._dask.DaskLabels` has the same
+    interface for labels on dask blocks).
+
+    Attributes
+    ----------
+    y : ndarray of shape (n,)
+        The labels (validated).
+    classes : ndarray of shape (k,)
+        The labels found, sorted.
+    counts : ndarray of shape (k,)
+        The total sample weight of each label found.
+    weight : ndarray of shape (n,)
+        The sample weights.
+    inverse : ndarray of shape (n,)
+        The index of each row's label in ``classes``.
+    """
+
+    y: np.ndarray
+    classes: np.ndarray
+    counts: np.ndarray
+    weight: np.ndarray
+    inverse: np.ndarray
+
+    def encode(self, known):
+        """The labels as indices into ``known`` (sorted, a superset of ``classes``)."""
+        return np.searchsorted(known, self.classes)[self.inverse]
+
+    def targets(self, encoded, n_classes):
+        """The first layer's targets (:func:`class_targets`)."""
+        return class_targets(encoded, n_classes)
+
+    def fold(self, encoded, per_class):
+        """The sample weights times the weight of each row's class."""
+        return self.weight * per_class[encoded]
+
+
+def find_labels(y, sample_weight):
+    """The :class:`Labels` of ``y`` (a 1-D array of class labels) with these weights."""
+    check_classification_targets(y)
+    classes, inverse = np.unique(y, return_inverse=True)
+    counts = np.bincount(inverse, weights=sample_weight, minlength=len(classes))
+    return Labels(y, classes, counts, sample_weight, inverse)
+
+
+def class_outputs(X, network, classes, kind):
+    """What the classifier's method ``kind`` returns on a block of inputs ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Validated inputs.
+    network : TwoLayerNetwork
+        Its outputs are the logits of the classes.
+    classes : ndarray of shape (K,)
+    kind : {"decision_function", "predict_proba", "predict_log_proba", "predict"}
+
+    Returns
+    -------
+    ndarray of shape (n,) or (n, K)
+    """
+    logits = checked_outputs(network, X, "The decision function overflows")
+    if kind == "predict":
+        return classes[np.argmax(logits, axis=1)]
+    if kind == "predict_proba":
+        return softmax(logits, axis=1)
+    if kind == "predict_log_proba":
+        return log_softmax(logits, axis=1)
+    return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+
 def logit_coefficients(readout):
     """``(coef, intercept)`` of the calibrated logits ``phi @ coef + intercept`` of a
     :class:`ProbabilityReadout` (its temperature and offsets folded in)."""
@@ -127,58 +218,71 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
     def _validate_classes(self, X, y, sample_weight, *, reset=True, min_samples=2):
         """Validate training data and encode the labels.
 
-        Returns ``(X, Y, weight, y_encoded)``: ``Y`` the float64 target matrix of the
-        first layer's fit (:func:`class_targets`), ``weight`` the sample weights with the
-        class weights folded in. Sets ``classes_`` (or, with ``reset=False``, checks the
-        labels against it).
+        Returns ``(X, Y, weight, y)``: ``Y`` the float64 target matrix of the first
+        layer's fit (:func:`class_targets`), ``weight`` the sample weights with the class
+        weights folded in, ``y`` the labels (what callbacks are given). Sets
+        ``classes_`` (or, with ``reset=False``, checks the labels against it).
+
+        Dask input (:func:`skgiant._dask.validate_dask_labels`): the classes and their
+        weighted counts come from one pass over the label blocks (with the sample
+        weights, which are computed to the driver); ``X``, ``Y`` and ``y`` stay lazy
+        dask arrays, and class weights other than 1 take one more pass over the labels.
         """
         if any(is_dask_collection(a) for a in (X, y, sample_weight)):
-            raise TypeError(
-                f"{type(self).__name__} does not accept dask collections; pass numpy "
-                "arrays (X.compute() when the data fit in memory)."
-            )
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=[np.float64, np.float32],
-            ensure_min_samples=min_samples,
-        )  # fmt: skip
-        check_classification_targets(y)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        check_weights(self, sample_weight, min_samples)
-        classes, encoded = np.unique(y, return_inverse=True)
-        if reset:
-            self.classes_ = classes
-        elif not np.all(np.isin(classes, self.classes_)):
-            raise ValueError(
-                f"warm_start: y has labels {np.setdiff1d(classes, self.classes_).tolist()} "
-                f"that the fitted model does not know (classes_ = {self.classes_.tolist()})."
+            from ._dask import validate_dask_labels
+
+            X, labels = validate_dask_labels(
+                self, X, y, sample_weight, reset=reset, min_samples=min_samples
             )
         else:
-            encoded = np.searchsorted(self.classes_, classes)[encoded]
-        n_classes = len(self.classes_)
-        weight = class_sample_weight(encoded, self.class_weight, self.classes_, sample_weight)
-        present = np.flatnonzero(np.bincount(encoded, weights=weight, minlength=n_classes) > 0)
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=[np.float64, np.float32],
+                ensure_min_samples=min_samples,
+            )  # fmt: skip
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            check_weights(self, sample_weight, min_samples)
+            labels = find_labels(y, sample_weight)
+        per_class = self._class_weights(labels, reset)
+        encoded = labels.encode(self.classes_)
+        weight = labels.fold(encoded, per_class)
+        check_weights(self, weight, min_samples)
+        return X, labels.targets(encoded, len(self.classes_)), weight, labels.y
+
+    def _class_weights(self, labels, reset):
+        """Set ``classes_`` from the labels found (or check them against it), and return
+        the weight of each class (``class_weight``)."""
+        if reset:
+            self.classes_ = labels.classes
+        elif not np.all(np.isin(labels.classes, self.classes_)):
+            unknown = np.setdiff1d(labels.classes, self.classes_).tolist()
+            raise ValueError(
+                f"warm_start: y has labels {unknown} that the fitted model does not know "
+                f"(classes_ = {self.classes_.tolist()})."
+            )
+        counts = np.zeros(len(self.classes_))
+        counts[np.searchsorted(self.classes_, labels.classes)] = labels.counts
+        total = labels.weight.sum()
+        per_class = class_weights(counts, total, self.class_weight, self.classes_)
+        present = np.flatnonzero(counts * per_class > 0)
         if len(present) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes with a positive "
                 f"weight; the data contain only one class: {self.classes_[present].tolist()}."
             )
-        check_weights(self, weight, min_samples)
-        return X, class_targets(encoded, n_classes), weight, encoded
+        return per_class
 
-    def _logits(self, X):
+    def _outputs(self, X, kind):
+        """The method ``kind`` (:func:`class_outputs`) on ``X``: lazily, block by block,
+        on a dask array or DataFrame."""
+        if is_dask_collection(X):
+            from ._dask import class_predictions
+
+            return class_predictions(self, X, kind)
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            logits = self.network_.predict(X)
-        if not np.all(np.isfinite(logits)):
-            raise ValueError(
-                "The decision function overflows float64: X has values of magnitude up to "
-                f"{np.abs(X).max():.3g}, far outside the training data; rescale X as it "
-                "was rescaled for fit."
-            )
-        return logits
+        return class_outputs(X, self.network_, self.classes_, kind)
 
     def decision_function(self, X):
         """Logits of the classes: the log-probabilities up to a constant per row.
@@ -186,6 +290,7 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array (computed block by block).
 
         Returns
         -------
@@ -193,10 +298,7 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             With two classes the log-odds of ``classes_[1]`` against ``classes_[0]``
             (``log(p1 / p0)``), else one logit per class.
         """
-        logits = self._logits(X)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        return self._outputs(X, "decision_function")
 
     def predict_proba(self, X):
         """Class probabilities (rows sum to one, columns in the order of ``classes_``).
@@ -204,12 +306,13 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array (computed block by block).
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return softmax(self._logits(X), axis=1)
+        return self._outputs(X, "predict_proba")
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (computed without underflow).
@@ -217,12 +320,13 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array (computed block by block).
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._logits(X), axis=1)
+        return self._outputs(X, "predict_log_proba")
 
     def predict(self, X):
         """The most probable class of each row.
@@ -230,14 +334,14 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array (computed block by block).
 
         Returns
         -------
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        logits = self._logits(X)  # first: it checks that the model is fitted
-        return self.classes_[np.argmax(logits, axis=1)]
+        return self._outputs(X, "predict")
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X`` against ``y`` (:func:`sklearn.metrics.accuracy_score`).
@@ -245,6 +349,8 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            With a dask array or DataFrame the accuracy is computed in the blocks: only
+            two sums reach the driver.
         y : array-like of shape (n_samples,)
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -254,6 +360,10 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         float
             The weighted share of rows whose predicted label is ``y``.
         """
+        if is_dask_collection(X):
+            from ._dask import accuracy
+
+            return accuracy(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     def _set_class_readout(self, method, readout):
@@ -272,8 +382,11 @@ __all__ = [
     "CLASS_WEIGHT_CONSTRAINT",
     "ProbabilityReadout",
     "TwoLayerClassifierBase",
+    "Labels",
     "class_labels",
+    "class_outputs",
     "class_targets",
+    "find_labels",
     "fit_class_readout",
     "logit_coefficients",
 ]

@@ -24,7 +24,15 @@ What is computed where:
 - a subset of the rows (:meth:`DaskRowData.subset`: a batch, held-out rows, a fold) is
   gathered to the driver when small and otherwise stays in the blocks as a *view*: a
   boolean mask persisted once on the workers, whose kernels see only the kept rows,
-  numbered from 0 in order, exactly as in the gathered copy.
+  numbered from 0 in order, exactly as in the gathered copy;
+- class labels (:class:`DaskLabels`) stay in the blocks too: one pass over them finds
+  the classes and their weighted counts (a tree of per-block ``np.unique``), and the
+  blocks encode them as the first layer's targets on the fly; only the classes, their
+  counts and the sample weights (with the class weights folded in) reach the driver.
+  The classifiers' readout gathers the features of the weighted rows only while they
+  are small (the softmax readout); beyond, it reads Gram statistics in one pass.
+- predictions (``predict``, ``predict_proba``, ``transform``, ...) are lazy dask arrays
+  mapped over the blocks of ``X``; scores are sums computed in the blocks.
 
 Finiteness is checked in the first pass (fused with the moments) and reported after it.
 This module imports dask; the package imports this module only when given a dask
@@ -196,13 +204,7 @@ class DaskRowData(RowData):
             dtype=object, concatenate=True, align_arrays=False,
             meta=np.empty((0,), dtype=object),
         )  # fmt: skip
-        nodes = list(parts.to_delayed(optimize_graph=True).ravel())
-        combine = dask.delayed(_combine, pure=False)
-        while len(nodes) > 1:
-            nodes = [
-                combine(*nodes[i : i + SPLIT_EVERY]) for i in range(0, len(nodes), SPLIT_EVERY)
-            ]
-        (out,) = dask.compute(nodes[0])
+        (out,) = dask.compute(_tree(parts.to_delayed(optimize_graph=True).ravel(), _combine))
         for name, label in (("x_finite", "X"), ("y_finite", "y")):
             if not out[name]:
                 raise ValueError(
@@ -266,6 +268,16 @@ def _block_pass(X, Y, w, start, mask, job):
             taken = rows._gathered(job.gather[lo:hi] - start)
             out["rows"] = [(taken.X, taken.Y, taken.weight)]
     return out
+
+
+def _tree(nodes, combine):
+    """The delayed partial results ``nodes`` combined in a tree, ``SPLIT_EVERY`` a node
+    (``combine(*parts)`` may reuse its first argument)."""
+    nodes = list(nodes)
+    combine = dask.delayed(combine, pure=False)
+    while len(nodes) > 1:
+        nodes = [combine(*nodes[i : i + SPLIT_EVERY]) for i in range(0, len(nodes), SPLIT_EVERY)]
+    return nodes[0]
 
 
 def _combine(*parts):
@@ -353,6 +365,24 @@ def validate_dask_fit_data(estimator, X, y, sample_weight, *, reset=True, min_sa
     Checks shapes, dtypes, chunk sizes and the weights; whether ``X`` and ``y`` are
     finite is checked in the first pass of the fit (:class:`DaskRowData`).
     """
+    X = _validated_inputs(estimator, X, reset=reset, min_samples=min_samples)
+    y = _aligned(y, X, "y")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1D or 2D; got shape {y.shape}.")
+    y_was_1d = y.ndim == 1
+    Y = _float_array(y, "y", (np.float64,))
+    Y = (Y[:, None] if y_was_1d else Y).rechunk({1: -1})
+    if sample_weight is not None:
+        # the weights live on the driver: computed once (they are n floats)
+        sample_weight = _block_weights(sample_weight, X).compute()
+    sample_weight = _driver_weights(estimator, sample_weight, X.shape[0], min_samples)
+    return X, Y, sample_weight, y_was_1d
+
+
+def _validated_inputs(estimator, X, *, reset, min_samples):
+    """``X`` as a float dask array with known row chunks and one chunk of columns (a
+    dask DataFrame's partition lengths are computed); sets ``n_features_in_`` and
+    ``feature_names_in_`` from the metadata."""
     if not (isinstance(X, da.Array) or hasattr(X, "to_dask_array")):
         raise TypeError(
             "With y or sample_weight as dask collections, X must be a dask array or "
@@ -371,26 +401,26 @@ def validate_dask_fit_data(estimator, X, y, sample_weight, *, reset=True, min_sa
             f"Found array with {n} sample(s) and {d} feature(s) (shape={X.shape}) while "
             f"a minimum of {min_samples} samples and 1 feature is required."
         )
-    X = _float_array(X, "X", (np.float64, np.float32)).rechunk({1: -1})
-    y = _aligned(y, X, "y")
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1D or 2D; got shape {y.shape}.")
-    y_was_1d = y.ndim == 1
-    Y = _float_array(y, "y", (np.float64,))
-    Y = (Y[:, None] if y_was_1d else Y).rechunk({1: -1})
-    if sample_weight is not None:
-        sample_weight = _aligned(sample_weight, X, "sample_weight")
-        if sample_weight.ndim != 1:
-            raise ValueError(f"sample_weight must be 1D; got shape {sample_weight.shape}.")
-        # the weights live on the driver: computed once (they are n floats)
-        sample_weight = np.asarray(sample_weight.astype(np.float64).compute())
+    return _float_array(X, "X", (np.float64, np.float32)).rechunk({1: -1})
+
+
+def _block_weights(sample_weight, X):
+    """The sample weights as a float64 dask vector with ``X``'s row chunks."""
+    sample_weight = _aligned(sample_weight, X, "sample_weight")
+    if sample_weight.ndim != 1:
+        raise ValueError(f"sample_weight must be 1D; got shape {sample_weight.shape}.")
+    return sample_weight.astype(np.float64)
+
+
+def _driver_weights(estimator, sample_weight, n, min_samples):
+    """The computed weights (None: all one) checked as in memory."""
+    from ._base import check_weights
+
     sample_weight = _check_sample_weight(
         sample_weight, np.empty((n, 0)), dtype=np.float64, ensure_non_negative=True
     )
-    from ._base import check_weights
-
     check_weights(estimator, sample_weight, min_samples)
-    return X, Y, sample_weight, y_was_1d
+    return sample_weight
 
 
 def _float_array(A, name, dtypes):
@@ -403,17 +433,159 @@ def _float_array(A, name, dtypes):
 
 
 # ----------------------------------------------------------------------------------------
+# Class labels
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class DaskLabels:
+    """Class labels on dask blocks, with the interface of
+    :class:`skgiant._classifier_base.Labels`: the labels stay in the blocks and are encoded
+    there; only the classes, their weighted counts and the sample weights reach the
+    driver.
+
+    Attributes
+    ----------
+    y : dask.array.Array of shape (n,)
+        The labels, with the row chunks of the inputs.
+    classes : ndarray of shape (k,)
+        The labels found, sorted.
+    counts : ndarray of shape (k,)
+        The total sample weight of each label found.
+    weight : ndarray of shape (n,)
+        The sample weights (on the driver).
+    """
+
+    y: object
+    classes: np.ndarray
+    counts: np.ndarray
+    weight: np.ndarray
+
+    def encode(self, known):
+        """The labels as indices into ``known`` (sorted, a superset of ``classes``):
+        a lazy dask array."""
+        return self.y.map_blocks(
+            _encode_labels, known, dtype=np.intp, meta=np.empty((0,), dtype=np.intp)
+        )
+
+    def targets(self, encoded, n_classes):
+        """The first layer's targets (:func:`~skgiant._classifier_base.class_targets`),
+        lazily: ``(n, 1)`` with two classes, else ``(n, n_classes)``."""
+        from ._classifier_base import class_targets
+
+        width = 1 if n_classes == 2 else n_classes
+        return encoded.map_blocks(
+            class_targets, n_classes, dtype=np.float64, new_axis=1,
+            chunks=(encoded.chunks[0], (width,)), meta=np.empty((0, 0)),
+        )  # fmt: skip
+
+    def fold(self, encoded, per_class):
+        """The sample weights times the weight of each row's class: one pass over the
+        label blocks, unless every class weighs 1."""
+        if np.all(per_class == 1.0):
+            return self.weight.copy()
+        factor = encoded.map_blocks(
+            _take, per_class, dtype=np.float64, meta=np.empty((0,), dtype=np.float64)
+        )
+        return self.weight * factor.compute()
+
+
+def _encode_labels(y, known):
+    return np.searchsorted(known, y)
+
+
+def _take(index, values):
+    return values[index]
+
+
+def find_dask_labels(y, sample_weight=None):
+    """The :class:`DaskLabels` of the 1-D dask labels ``y``: one ``dask.compute``, which
+    finds the classes and their weighted counts (the ``np.unique`` and weighted counts
+    of each block, merged in a tree) and computes the float64 dask weights
+    ``sample_weight`` (None: all one) to the driver, reading each block once."""
+    from sklearn.utils.multiclass import check_classification_targets
+
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1D array of class labels; got shape {y.shape}.")
+    weights = [None] * y.numblocks[0] if sample_weight is None else sample_weight.to_delayed()
+    count = dask.delayed(_label_counts, pure=True)
+    parts = [count(b, w) for b, w in zip(y.to_delayed(), weights, strict=True)]
+    (classes, counts), weight = dask.compute(_tree(parts, _merge_label_counts), sample_weight)
+    check_classification_targets(classes)
+    weight = np.ones(y.shape[0]) if weight is None else weight
+    return DaskLabels(y, classes, counts, weight)
+
+
+def _label_counts(y, weight):
+    """The labels of a block and the total weight of each."""
+    classes, inverse = np.unique(y, return_inverse=True)
+    return classes, np.bincount(inverse, weights=weight, minlength=len(classes)).astype(float)
+
+
+def _merge_label_counts(*parts):
+    classes, counts = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return _label_counts(classes, counts)
+
+
+def validate_dask_labels(estimator, X, y, sample_weight, *, reset=True, min_samples=2):
+    """Validate dask training data of a classifier; return ``(X, labels)``: the inputs
+    as a dask array (as :func:`validate_dask_fit_data` checks them) and the
+    :class:`DaskLabels` (one pass over the labels and weights; see
+    :func:`find_dask_labels`), the weights checked as in memory."""
+    X = _validated_inputs(estimator, X, reset=reset, min_samples=min_samples)
+    y = label_array(y, X)
+    weight = None if sample_weight is None else _block_weights(sample_weight, X)
+    labels = find_dask_labels(y, weight)
+    checked = _driver_weights(estimator, labels.weight, X.shape[0], min_samples)
+    return X, replace(labels, weight=checked)
+
+
+def validated_dask_inputs(estimator, X, y):
+    """``(X, y)`` for a fit on dask input, nothing computed (but a dask DataFrame's
+    partition lengths): ``X`` as :func:`validate_dask_fit_data` checks it, ``y`` a dask
+    array with its row chunks."""
+    X = _validated_inputs(estimator, X, reset=True, min_samples=2)
+    return X, _aligned(y, X, "y")
+
+
+def label_array(y, X):
+    """The labels ``y`` (dask or in memory) as a 1-D dask array with ``X``'s row chunks
+    (a single column is raveled)."""
+    y = _aligned(y, X, "y")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.rechunk({1: -1})[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1D array of class labels; got shape {y.shape}.")
+    return y
+
+
+# ----------------------------------------------------------------------------------------
 # Prediction and score
 # ----------------------------------------------------------------------------------------
 
 
-def _input_for_prediction(estimator, X):
+def _input_for_prediction(estimator, X, *, lengths=False):
+    """``X`` checked against the fitted estimator, as a float dask array with one chunk of
+    columns (with ``lengths``, a dask DataFrame's partition lengths are computed)."""
     check_is_fitted(estimator, "network_")
     validate_data(estimator, _meta(X), reset=False, skip_check_array=True)
-    X = _as_dask_array(X, "X", lengths=False)
+    X = _as_dask_array(X, "X", lengths=lengths)
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array for X, got a dask array of shape {X.shape}.")
     return _float_array(X, "X", (np.float64, np.float32)).rechunk({1: -1})
+
+
+def map_rows(X, function, *args, dtype, width=None):
+    """``function(block, *args)`` on each row block of the dask array ``X``, lazily: a
+    vector per block (``width`` None) or ``width`` columns."""
+    if width is None:
+        return X.map_blocks(
+            function, *args, dtype=dtype, drop_axis=1, meta=np.empty((0,), dtype=dtype)
+        )
+    return X.map_blocks(
+        function, *args, dtype=dtype, chunks=(X.chunks[0], (width,)),
+        meta=np.empty((0, 0), dtype=dtype),
+    )  # fmt: skip
 
 
 def predict(estimator, X):
@@ -421,16 +593,8 @@ def predict(estimator, X):
     with ``X``'s row chunks: ``network_.predict`` mapped over the blocks."""
     X = _input_for_prediction(estimator, X)
     network, ravel = estimator.network_, estimator._y_was_1d
-    if ravel:
-        return X.map_blocks(
-            _predict_block, network, True, dtype=X.dtype, drop_axis=1,
-            meta=np.empty((0,), dtype=X.dtype),
-        )  # fmt: skip
-    m = np.atleast_1d(network.intercept).shape[0]
-    return X.map_blocks(
-        _predict_block, network, False, dtype=X.dtype, chunks=(X.chunks[0], (m,)),
-        meta=np.empty((0, 0), dtype=X.dtype),
-    )  # fmt: skip
+    width = None if ravel else np.atleast_1d(network.intercept).shape[0]
+    return map_rows(X, _predict_block, network, ravel, dtype=X.dtype, width=width)
 
 
 def _predict_block(X, network, ravel):
@@ -439,21 +603,57 @@ def _predict_block(X, network, ravel):
     return predict_rows(network, X, ravel=ravel)
 
 
+def class_predictions(estimator, X, kind):
+    """A classifier's method ``kind`` (:func:`skgiant._classifier_base.class_outputs`:
+    ``"predict"``, ``"predict_proba"``, ...) on a dask array or DataFrame, as a lazy
+    dask array with ``X``'s row chunks."""
+    X = _input_for_prediction(estimator, X)
+    return _class_predictions(estimator, X, kind)
+
+
+def _class_predictions(estimator, X, kind):
+    from ._classifier_base import class_outputs
+
+    classes = estimator.classes_
+    if kind == "predict":
+        dtype, width = classes.dtype, None
+    else:
+        dtype = np.float64
+        width = None if kind == "decision_function" and len(classes) == 2 else len(classes)
+    return map_rows(X, class_outputs, estimator.network_, classes, kind, dtype=dtype, width=width)
+
+
+def hidden_features(estimator, X):
+    """``network_.hidden`` (float64) on a dask array or DataFrame, lazily."""
+    X = _input_for_prediction(estimator, X)
+    network = estimator.network_
+    return map_rows(X, _hidden_block, network, dtype=np.float64, width=network.n_hidden)
+
+
+def _hidden_block(X, network):
+    return network.hidden(np.asarray(X, dtype=np.float64))
+
+
+def _scoring_inputs(estimator, X, sample_weight):
+    """``(X, w)`` for a score computed in the blocks: the inputs validated for
+    prediction (known row chunks) and the float64 weights with their row chunks (None:
+    all one)."""
+    X = _input_for_prediction(estimator, X, lengths=True)
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(_unknown_chunks("X"))
+    return X, None if sample_weight is None else _block_weights(sample_weight, X)
+
+
 def r2_score(estimator, X, y, sample_weight=None):
     """The weighted R² of the predictions on ``X`` (averaged over the outputs, as
     scikit-learn's ``r2_score``), computed in the blocks: one ``dask.compute`` of two
     small sums per output."""
-    X = _input_for_prediction(estimator, X)
-    if any(np.isnan(c) for c in X.chunks[0]):
-        raise ValueError(_unknown_chunks("X"))
+    X, w = _scoring_inputs(estimator, X, sample_weight)
     Y = _aligned(y, X, "y").astype(np.float64)
     Y = Y[:, None] if Y.ndim == 1 else Y
     P = predict(estimator, X)
     P = P[:, None] if P.ndim == 1 else P
-    w = da.ones(X.shape[0], chunks=(X.chunks[0],))
-    if sample_weight is not None:
-        w = _aligned(sample_weight, X, "sample_weight").astype(np.float64)
-    w = w[:, None]
+    w = (da.ones(X.shape[0], chunks=(X.chunks[0],)) if w is None else w)[:, None]
     mean = (w * Y).sum(axis=0) / w.sum()
     numerator, denominator = dask.compute(
         (w * (Y - P) ** 2).sum(axis=0), (w * (Y - mean) ** 2).sum(axis=0)
@@ -464,6 +664,18 @@ def r2_score(estimator, X, y, sample_weight=None):
     score[nonzero] = 1.0 - numerator[nonzero] / denominator[nonzero]
     score[~nonzero & (numerator != 0)] = 0.0
     return float(score.mean())
+
+
+def accuracy(estimator, X, y, sample_weight=None):
+    """A classifier's (weighted) accuracy on ``X``, computed in the blocks: one
+    ``dask.compute`` of two sums."""
+    X, w = _scoring_inputs(estimator, X, sample_weight)
+    correct = _class_predictions(estimator, X, "predict") == label_array(y, X)
+    if w is None:
+        hits, total = dask.compute(correct.sum(), X.shape[0])
+    else:
+        hits, total = dask.compute((w * correct).sum(), w.sum())
+    return float(hits / total)
 
 
 # ----------------------------------------------------------------------------------------

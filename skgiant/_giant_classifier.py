@@ -16,7 +16,6 @@ from ._base import check_weights, validate_fit_data
 from ._classifier_base import (
     CLASS_WEIGHT_CONSTRAINT,
     TwoLayerClassifierBase,
-    class_labels,
     class_targets,
     fit_class_readout,
     logit_coefficients,
@@ -225,7 +224,10 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs (standardized internally).
+            Training inputs (standardized internally). A dask array or DataFrame is
+            fitted on its blocks, with ``y`` and ``sample_weight`` as dask collections or
+            in memory: the rows never reach the driver (see the user guide's "Scaling
+            out" page for the passes).
         y : array-like of shape (n_samples,)
             Class labels (strings, integers or booleans); at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -240,8 +242,8 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "network_")
-        X, Y, weight, encoded = self._validate_classes(X, y, sample_weight, reset=not continuing)
-        self._fit_giant_steps(X, Y, weight, self.classes_[encoded], continuing)
+        X, Y, weight, y = self._validate_classes(X, y, sample_weight, reset=not continuing)
+        self._fit_giant_steps(X, Y, weight, y, continuing)
         return self
 
     def _final_readout(self, config):
@@ -250,9 +252,8 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
                 return readout_features(X, W, b, config.activation, config.linear_readout)
 
             n_features = W.shape[0] + (data.n_features if config.linear_readout else 0)
-            labels = class_labels(data.Y)  # the targets as given (not standardized)
             method, readout = fit_class_readout(
-                data, feature_map, n_features, labels, len(self.classes_), alpha=config.alpha
+                data, feature_map, n_features, len(self.classes_), alpha=config.alpha
             )
             return ClassReadout(method, readout, readout.feature_mean)
 

@@ -2,11 +2,10 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import is_dask_collection
-from ._classifier_base import class_targets
+from ._classifier_base import find_labels
 from ._compat import StrOptions, _fit_context
 from ._giant_regressor import GiantStepRegressor
 
@@ -46,6 +45,9 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     Like the regressor, the transformer standardizes its inputs itself and clips them
     to their training range at ``transform`` time (the fitted network carries both).
+    Like it too, it fits on dask arrays or DataFrames without pulling the rows to the
+    driver (class labels take one more pass over ``y``, to find the classes), and
+    ``transform`` of a dask array is a lazy dask array.
 
     Parameters
     ----------
@@ -173,7 +175,10 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs (standardized internally).
+            Training inputs (standardized internally). A dask array or DataFrame is
+            fitted on its blocks (as :meth:`GiantStepRegressor.fit
+            <skgiant.GiantStepRegressor.fit>` does), with ``y`` and ``sample_weight``
+            as dask collections or in memory.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: the steps follow the gradient of the squared loss on them (on
             their one-hot matrix when they are class labels; see ``target_type``).
@@ -185,36 +190,42 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self : GiantStepFeatures
             The fitted transformer.
         """
-        _refuse_dask(X, y, sample_weight)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            ensure_min_samples=2,
-        )
-        y = np.asarray(y)
-        as_classes = self.target_type == "classes" or (
-            self.target_type == "auto" and y.ndim == 1 and y.dtype.kind not in "iuf"
-        )
-        if as_classes:
-            check_classification_targets(y)
-            self.classes_, encoded = np.unique(y, return_inverse=True)
+        X, y = self._validated(X, y)
+        if self._reads_classes(y):
+            labels = _find_labels(y)
+            self.classes_ = labels.classes
             if len(self.classes_) < 2:
                 raise ValueError(
                     "GiantStepFeatures needs at least 2 classes in y read as class labels; "
                     f"got only one class: {self.classes_.tolist()}."
                 )
-            y = class_targets(encoded, len(self.classes_))
+            y = labels.targets(labels.encode(self.classes_), len(self.classes_))
         else:
             self.__dict__.pop("classes_", None)  # from an earlier fit on labels
-            y = np.asarray(y, dtype=np.float64)
         params = {name: getattr(self, name) for name in _SHARED}
         self.regressor_ = GiantStepRegressor(**params).fit(X, y, sample_weight=sample_weight)
         self.network_ = self.regressor_.network_
         self._n_features_out = self.network_.n_hidden
         return self
+
+    def _validated(self, X, y):
+        """``(X, y)`` validated: numpy arrays, or for dask input a dask array of inputs
+        (nothing computed but a dask DataFrame's partition lengths) and dask targets
+        with its row chunks."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            from ._dask import validated_dask_inputs
+
+            return validated_dask_inputs(self, X, y)
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], multi_output=True, ensure_min_samples=2
+        )
+        return X, np.asarray(y)
+
+    def _reads_classes(self, y):
+        """Whether ``y`` is read as class labels (``target_type``)."""
+        return self.target_type == "classes" or (
+            self.target_type == "auto" and y.ndim == 1 and y.dtype.kind not in "iuf"
+        )
 
     def transform(self, X):
         """Return the learned hidden features ``act(W x + b) / sqrt(p)``.
@@ -222,7 +233,8 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Inputs, transformed like the training inputs.
+            Inputs, transformed like the training inputs. A dask array or DataFrame
+            gives a lazy dask array (computed block by block).
 
         Returns
         -------
@@ -230,8 +242,11 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             The hidden features, float64. The internal readout and its linear term are
             not included.
         """
+        if is_dask_collection(X):
+            from ._dask import hidden_features
+
+            return hidden_features(self, X)
         check_is_fitted(self, "network_")
-        _refuse_dask(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self.network_.hidden(np.asarray(X, dtype=np.float64))
 
@@ -241,11 +256,10 @@ class GiantStepFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return tags
 
 
-def _refuse_dask(*arrays):
-    """A clear error instead of pulling a dask collection into memory."""
-    if any(is_dask_collection(a) for a in arrays):
-        raise TypeError(
-            "GiantStepFeatures does not accept dask collections yet (it would load them "
-            "into memory); fit GiantStepRegressor on dask arrays and use its network_."
-            "hidden on in-memory blocks, or pass numpy arrays."
-        )
+def _find_labels(y):
+    """The class labels of ``y`` (in memory or on dask blocks: one pass over them)."""
+    if is_dask_collection(y):
+        from ._dask import find_dask_labels
+
+        return find_dask_labels(y)
+    return find_labels(y, np.ones(len(y)))

@@ -13,7 +13,7 @@ distributed = pytest.importorskip("distributed")
 from dask.callbacks import Callback  # noqa: E402
 
 import skgiant._dask as skdask  # noqa: E402
-from skgiant import AlternatingOLSReLURegressor, GiantStepFeatures, GiantStepRegressor  # noqa: E402
+from skgiant import AlternatingOLSReLURegressor, GiantStepRegressor  # noqa: E402
 from skgiant._blocks import RowData  # noqa: E402
 from skgiant._dask import DaskRowData  # noqa: E402
 
@@ -614,12 +614,6 @@ def test_estimators_without_a_dask_path_still_refuse_it():
     X, y = _data(n=50)
     with pytest.raises(TypeError, match="NoDask does not accept dask collections"):
         validate_fit_data(NoDask(), da.from_array(X), y, None)
-    features = GiantStepFeatures(n_hidden=8, random_state=0)
-    with pytest.raises(TypeError, match="GiantStepFeatures does not accept dask"):
-        features.fit(da.from_array(X), y)
-    features.fit(X, y)
-    with pytest.raises(TypeError, match="GiantStepFeatures does not accept dask"):
-        features.transform(da.from_array(X))
 
 
 def test_alternating_forced_cg_works_on_dask(threads):
