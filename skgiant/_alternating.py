@@ -29,7 +29,7 @@ ones column is appended inside the kernels, so the data may be standardized on t
 fly); kernels that read the rows in the same state share one pass. The hidden-layer
 normal equations are either formed densely (``O(n P**2)`` time, ``O(P**2)`` memory with
 ``P = p (d + 1)``; with fewer rows than unknowns, solved through the ``n x n`` Gram
-matrix of the design rows instead, ``O(n**2 P)``) or solved matrix-free by
+matrix of the design rows instead, ``O(n**2 (p + d) + n**3)``) or solved matrix-free by
 preconditioned conjugate gradients, each product ``O(n p d)``.
 
 The solver is split into the phases of :func:`fit_alternating`: :func:`initialize`
@@ -525,10 +525,10 @@ class HiddenSystem:
     lower one is zero: :func:`symmetric_product` multiplies by it, Cholesky and ``eigh``
     read only that triangle, and mirroring it would cost as much as a factorization on
     small data). With fewer design rows than unknowns (``n m < P``, rows in memory) the
-    dense solve keeps instead ``rows = D^(1/2) Z / sqrt(S)``, so that
-    ``M = rows^T rows``, and the upper triangle of their ``(n m) x (n m)`` Gram matrix
-    ``gram = rows rows^T``: :func:`solve_dual_system` solves in that smaller space, and
-    ``M`` is formed (:func:`normal_matrix`) only should it decline. The matrix-free
+    dense solve keeps instead the :class:`DesignRows` ``Z~ = D^(1/2) Z / sqrt(S)``, so
+    that ``M = Z~^T Z~``, and their ``(n m) x (n m)`` Gram matrix ``gram = Z~ Z~^T``:
+    :func:`solve_dual_system` solves in that smaller space, and ``M`` is formed
+    (:func:`normal_matrix`) only should it decline. The matrix-free
     solve keeps the pattern multipliers to apply ``M``, and ``MW = M vec(W)`` at the
     ``W`` the system was built at (the first residual of conjugate gradients
     warm-started there, at no pass of its own). ``r = Z^T D (Y - b0) / S``;
@@ -544,8 +544,53 @@ class HiddenSystem:
     M: np.ndarray | None = None  # (P, P) upper triangle, dense only
     active: np.ndarray | None = None  # pattern multipliers (see multipliers), cg only
     MW: np.ndarray | None = None  # (p, d + 1), cg only
-    rows: np.ndarray | None = None  # (n m, P), dense with n m < P only
-    gram: np.ndarray | None = None  # (n m, n m) upper triangle, with rows only
+    rows: "DesignRows | None" = None  # dense with n m < P only
+    gram: np.ndarray | None = None  # (n m, n m), with rows only
+
+
+@dataclass
+class DesignRows:
+    """The weighted fixed-pattern design ``Z~ = D^(1/2) Z / sqrt(S)`` in factored form.
+
+    Row ``(i, k)`` (row ``i * m + k``) of ``Z~`` is the Kronecker product
+    ``coef[i, k] (x) inputs[i]`` of the unit coefficients
+    ``sqrt(w_i / S) beta[:, k] * S_i`` and the inputs ``x1_i``, so every product with
+    ``Z~`` costs ``O(n m p (d + 1))`` without forming it, and its Gram matrix is
+    ``(coef coef^T) * (inputs inputs^T)`` elementwise (``O(n**2 (m**2 p + d))``).
+    """
+
+    coef: np.ndarray  # (n, m, p)
+    inputs: np.ndarray  # (n, d + 1)
+
+    @property
+    def shape(self):
+        n, m, p = self.coef.shape
+        return n * m, p * self.inputs.shape[1]
+
+    def matvec(self, theta):
+        """``Z~ vec(theta)`` for ``theta`` of shape ``(p, d + 1)``: ``(n m,)``."""
+        return np.einsum("ikj,ij->ik", self.coef, self.inputs @ theta.T).ravel()
+
+    def rmatvec(self, u):
+        """``Z~^T u`` shaped ``(p, d + 1)``."""
+        n, m, _ = self.coef.shape
+        return np.einsum("ik,ikj->ji", u.reshape(n, m), self.coef) @ self.inputs
+
+    def diagonal(self):
+        """The diagonal of ``Z~^T Z~``, shaped ``(p, d + 1)``."""
+        return np.einsum("ikj,ikj->ji", self.coef, self.coef) @ (self.inputs**2)
+
+    def gram(self):
+        """``Z~ Z~^T``, of shape ``(n m, n m)``."""
+        n, m, p = self.coef.shape
+        flat = self.coef.reshape(n * m, p)
+        K = flat @ flat.T
+        K.reshape(n, m, n, m)[...] *= (self.inputs @ self.inputs.T)[:, None, :, None]
+        return K
+
+    def dense(self):
+        """``Z~`` itself, of shape ``(n m, P)``."""
+        return (self.coef[..., None] * self.inputs[:, None, None, :]).reshape(self.shape)
 
 
 def _block_gram_of_design(X1, S, weight, beta):
@@ -563,9 +608,10 @@ def _block_gram_of_design(X1, S, weight, beta):
 def system_kernel(problem, active, W, beta, b0, kind):
     """Block kernel of :func:`hidden_system`: every sum of the normal equations at once.
 
-    ``kind`` is "dense", "dual" (the weighted design rows, see :class:`HiddenSystem`)
-    or "cg". Returns per block ``(M, design rows or None, r, diagonal or None, yy, MW or
-    None)`` before the division by ``S`` (``M`` upper-triangular, dense only).
+    ``kind`` is "dense", "dual" (the factors of the weighted design rows, see
+    :class:`DesignRows`) or "cg". Returns per block ``(M, design factors or None, r,
+    diagonal or None, yy, MW or None)`` before the division by ``S`` (``M``
+    upper-triangular, dense only).
     """
 
     def kernel(block):
@@ -579,7 +625,9 @@ def system_kernel(problem, active, W, beta, b0, kind):
         if kind == "dense":
             sums[0] = _block_gram_of_design(X1, S, w, beta)
         elif kind == "dual":
-            sums[1] = RowPieces(block.rows, weighted_design(X1, S, w, beta))
+            coef = S[:, None, :] * beta.T[None, :, :]
+            coef *= np.sqrt(w)[:, None, None]
+            sums[1] = (RowPieces(block.rows, coef), RowPieces(block.rows, X1))
         else:
             sums[3] = (S * S * w[:, None]).T @ (X1**2)
             sums[5] = _block_matvec(X1, S, w, beta, W)
@@ -591,7 +639,7 @@ def system_kernel(problem, active, W, beta, b0, kind):
 def uses_design_rows(problem, P, m):
     """Whether a dense system on ``problem`` keeps its design rows (:class:`HiddenSystem`):
     rows in memory, fewer of them (``n m``) than unknowns ``P``, so that the dual solve
-    (``(n m)**2 P`` flops to form, ``(n m)**3 / 3`` to factor) beats the normal
+    (``(n m)**2 (p m + d)`` flops to form, ``(n m)**3 / 3`` to factor) beats the normal
     equations (``n m P**2`` and ``P**3 / 3``)."""
     return not problem.distributed and problem.n * m < P
 
@@ -614,7 +662,7 @@ def hidden_system(problem, active, W, beta, b0, kind):
             "Use solver='cg' (matrix-free), a smaller n_hidden, or fewer features.",
         )
     mult = multipliers(problem, active)
-    floats = {"dense": 2 * p * d1, "dual": m * p * d1}.get(kind, 4 * p)
+    floats = {"dense": 2 * p * d1, "dual": (m + 1) * p + d1}.get(kind, 4 * p)
     kernel = system_kernel(problem, mult, W, beta, b0, kind)
     ((M, rows, r, diagonal, yy, MW),) = problem.data.reduce(kernel, floats_per_row=floats)
     S = problem.weight_sum
@@ -622,11 +670,10 @@ def hidden_system(problem, active, W, beta, b0, kind):
         M /= S  # a sum made by this pass: ours to scale in place
         return HiddenSystem("dense", r / S, np.diag(M).reshape(W.shape).copy(), yy / S, M=M)
     if kind == "dual":
-        rows = rows.assemble()
-        rows /= np.sqrt(S)
-        diagonal = np.einsum("ij,ij->j", rows, rows).reshape(W.shape)
-        gram = dsyrk(1.0, rows.T, trans=1, lower=0)  # rows @ rows.T
-        return HiddenSystem("dense", r / S, diagonal, yy / S, rows=rows, gram=gram)
+        coef, inputs = (pieces.assemble() for pieces in rows)
+        coef /= np.sqrt(S)
+        rows = DesignRows(coef, inputs)
+        return HiddenSystem("dense", r / S, rows.diagonal(), yy / S, rows=rows, gram=rows.gram())
     diagonal = diagonal * np.sum(beta * beta, axis=1)[:, None] / S
     MW = _finish_matvec(MW, beta, S)
     return HiddenSystem("cg", r / S, diagonal, yy / S, active=mult, MW=MW)
@@ -642,14 +689,14 @@ def normal_matrix(system):
     """The upper triangle of ``M`` of a dense :class:`HiddenSystem`, formed from its
     design rows (and kept) if it holds those instead."""
     if system.M is None:
-        system.M = dsyrk(1.0, system.rows.T, trans=0, lower=0)  # rows.T @ rows
+        system.M = dsyrk(1.0, system.rows.dense().T, trans=0, lower=0)  # Z~^T Z~
     return system.M
 
 
 def normal_product(system, theta):
     """``M @ vec(theta)`` of a dense :class:`HiddenSystem`, shaped like ``theta``."""
     if system.M is None:
-        return (system.rows.T @ (system.rows @ theta.ravel())).reshape(theta.shape)
+        return system.rows.rmatvec(system.rows.matvec(theta))
     return symmetric_product(system.M, theta.ravel()).reshape(theta.shape)
 
 
@@ -660,7 +707,7 @@ def _cholesky_is_reliable(pivots, scale, P):
 
 
 def solve_dual_system(system, W, alpha, mu=0.0):
-    """The solve of :func:`solve_dense_system` through the design rows ``Z~`` (``rows``):
+    """The solve of :func:`solve_dense_system` through the :class:`DesignRows` ``Z~``:
     ``(Z~^T Z~ + c I)^-1 b = (b - Z~^T (Z~ Z~^T + c I)^-1 Z~ b) / c`` with ``c = alpha +
     mu`` and ``b = r + mu vec(W)``, factoring the ``n m``-square ``gram + c I`` instead
     of ``M + c I``.
@@ -673,22 +720,22 @@ def solve_dual_system(system, W, alpha, mu=0.0):
     rows, gram = system.rows, system.gram
     N, P = rows.shape
     shift = alpha + mu
-    rhs = (system.r + mu * W).ravel()
+    rhs = system.r + mu * W
     A = gram.copy(order="F")
     A[np.diag_indices(N)] += shift
     scale = float(system.diagonal.max(initial=0.0)) + shift
-    finite = np.all(np.isfinite(A)) and np.all(np.isfinite(rhs))
+    finite = np.all(np.isfinite(A)) and np.all(np.isfinite(rhs))  # (then so is Z~)
     if not (finite and shift > 0 and _cholesky_is_reliable(np.sqrt([shift]), scale, P)):
         return None
     try:
         factor = linalg.cho_factor(A, lower=False, overwrite_a=True, check_finite=False)
     except linalg.LinAlgError:
         return None
-    u = linalg.cho_solve(factor, rows @ rhs, check_finite=False)
-    theta = (rhs - rows.T @ u) / shift
+    u = linalg.cho_solve(factor, rows.matvec(rhs), check_finite=False)
+    theta = (rhs - rows.rmatvec(u)) / shift
     # det(Z~^T Z~ + c I) = det(Z~ Z~^T + c I) c^(P - N)
     logdet = 2.0 * float(np.log(np.abs(np.diag(factor[0]))).sum()) + (P - N) * np.log(shift)
-    return HiddenSolve(theta.reshape(W.shape), "cholesky", logdet, 0, 0.0)
+    return HiddenSolve(theta, "cholesky", logdet, 0, 0.0)
 
 
 def _quadratic_surrogate(system, theta, M_theta, alpha, beta):

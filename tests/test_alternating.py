@@ -82,7 +82,14 @@ def test_dense_solve_with_fewer_rows_than_unknowns_uses_the_design_rows(m, mu):
     w = problem.weight / problem.weight.sum()
     M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(m))
     assert_allclose(system.diagonal.ravel(), np.diag(M), atol=1e-12)
-    assert_allclose(system.rows.T @ system.rows, M, atol=1e-12)
+    Z_rows = system.rows.dense()  # rows (i, k), i-major
+    assert_allclose(
+        Z_rows, np.stack([Z[k] * np.sqrt(w)[:, None] for k in range(m)], 1).reshape(-1, 20)
+    )
+    assert_allclose(system.gram, Z_rows @ Z_rows.T, atol=1e-12)
+    V = np.random.default_rng(3).normal(size=W.shape)
+    assert_allclose(system.rows.matvec(V), Z_rows @ V.ravel(), atol=1e-12)
+    assert_allclose(system.rows.rmatvec(Z_rows @ V.ravel()).ravel(), M @ V.ravel(), atol=1e-12)
     sol = alt.solve_dense(system, W, 0.01, mu)
     assert sol.method == "cholesky" and system.M is None  # no normal equations formed
     assert_allclose(sol.W, _lstsq_step(problem, active, W, beta, b0, 0.01, mu), atol=1e-9)
