@@ -148,6 +148,32 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class PenaltyPath:
+    """How ``alpha="auto"`` refines its penalty on held-out rows
+    (:func:`penalty_on_held_out_rows`).
+
+    Attributes
+    ----------
+    factors : tuple of float
+        Multiples of the initial choice tried, strongest first (each fit warm-starts the
+        next, a regularization path).
+    folds : int
+        Folds of the cross-fitting that scores the penalties.
+    rows_per_parameter : float
+        The penalty is refined only with fewer weighted rows than this many per
+        first-layer parameter ``p (d + 1)`` (and a dense hidden-layer solve): there it
+        decides between fitting and overfitting, and the extra fits are cheap.
+    max_iter : int or None
+        Iterations of each fit on the folds (None: those of the fit itself).
+    """
+
+    factors: tuple = (10.0, 1.0, 0.1)
+    folds: int = 3
+    rows_per_parameter: float = 3.0
+    max_iter: int | None = None
+
+
+@dataclass(frozen=True)
 class AlternatingConfig:
     """Settings of :func:`fit_alternating`.
 
@@ -160,6 +186,9 @@ class AlternatingConfig:
     alpha : float or "auto"
         Penalty of ``J`` on both layers; ``"auto"`` picks it by the cross-validation error
         of the readout at initialization (:func:`choose_penalty`) and keeps it fixed.
+    penalty_path : PenaltyPath or None
+        How ``alpha="auto"`` refines that choice on held-out rows where rows are few
+        (None: it does not).
     step_fraction : float or "auto"
         A float ``t`` moves ``W <- W + t (W_solve - W)`` and accepts every step (1.0 is
         the published, undamped recipe). ``"auto"``: Levenberg-Marquardt damping
@@ -189,6 +218,7 @@ class AlternatingConfig:
     n_hidden: int = 32
     max_iter: int = 30
     alpha: float | str = "auto"
+    penalty_path: PenaltyPath | None = PenaltyPath()
     step_fraction: float | str = "auto"
     batch_size: int | None = None
     tol: float = 1e-4
@@ -1014,16 +1044,6 @@ def init_weights(rng, p, d, init_scale):
 # The penalty
 # ----------------------------------------------------------------------------------------
 
-#: ``alpha="auto"`` refines the penalty on held-out rows when there are fewer rows than
-#: this many per first-layer parameter (``p (d + 1)``) and the hidden-layer solve is
-#: dense: there the penalty decides between fitting and overfitting, and the extra fits
-#: are cheap.
-PATH_ROWS_PER_PARAMETER = 3.0
-#: Multiples of the initial choice tried, strongest first (each fit warm-starts the next).
-PATH_FACTORS = (10.0, 1.0, 0.1)
-#: Folds of the cross-fitting that scores the penalties.
-PATH_FOLDS = 3
-
 
 def content_folds(problem, k, rng):
     """Split the weighted rows into ``k`` folds by their values, not their positions.
@@ -1074,9 +1094,10 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, config):
     The readout's cross-validation at initialization (:func:`select_alpha`) judges random
     features; a trained first layer can need a weaker penalty (many correlated inputs,
     few rows: the fit is then held back) or a stronger one (it overfits). The rows are
-    split into ``PATH_FOLDS`` folds (:func:`content_folds`); for each, the network is
-    trained with the settings ``config`` on the other folds with ``alpha * f`` for
-    ``f`` in ``PATH_FACTORS``, strongest first, each fit warm-started from the previous
+    split into ``path.folds`` folds (:func:`content_folds`) with ``path =
+    config.penalty_path``; for each, the network is trained with the settings ``config``
+    (``path.max_iter`` iterations, if set) on the other folds with ``alpha * f`` for
+    ``f`` in ``path.factors``, strongest first, each fit warm-started from the previous
     one (a regularization path), and scored on the fold. Every row is scored once. A
     penalty other than the initial choice must beat it by more than one standard error
     of the paired per-row difference.
@@ -1084,11 +1105,13 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, config):
     Returns ``(alpha, {alpha: cross-fitted MSE})`` (``None`` for the errors when there
     are too few weighted rows to hold any out).
     """
-    folds = content_folds(problem, PATH_FOLDS, rng)
+    path = config.penalty_path
+    folds = content_folds(problem, path.folds, rng)
     if folds is None:
         return alpha, None
-    candidates = [alpha * factor for factor in PATH_FACTORS]
+    candidates = [alpha * factor for factor in path.factors]
     errors = {a: np.zeros(problem.n) for a in candidates}
+    max_iter = config.max_iter if path.max_iter is None else path.max_iter
     for held in folds:
         held = np.sort(held)
         train = problem.subset(np.setdiff1d(np.arange(problem.n), held))
@@ -1096,7 +1119,8 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, config):
             return alpha, None
         val, W_start = problem.subset(held), W
         for candidate in candidates:
-            fit = fit_alternating(train, replace(config, alpha=candidate), rng=rng, W_init=W_start)
+            settings = replace(config, alpha=candidate, max_iter=max_iter)
+            fit = fit_alternating(train, settings, rng=rng, W_init=W_start)
             W_start = fit.W
             errors[candidate][held] = row_errors(val, fit.W, fit.beta, fit.b0)
     # the initial choice first, then the stronger penalty, then the weaker one
@@ -1110,9 +1134,11 @@ def choose_penalty(problem, config, W, rng):
 
     A fixed ``config.alpha`` is used as is. ``"auto"`` takes the readout's
     cross-validation choice (:func:`select_alpha`), refined on held-out rows
-    (:func:`penalty_on_held_out_rows`) where rows are few per first-layer parameter --
-    counted by their weight (frequency weights: k copies or weight k alike) -- and the
-    hidden-layer solve is dense, so that the extra fits are cheap.
+    (:func:`penalty_on_held_out_rows`, with ``config.penalty_path``) where rows are few
+    per first-layer parameter -- counted by their weight (frequency weights: k copies or
+    weight k alike) -- and the hidden-layer solve is dense, so that the extra fits are
+    cheap. The refinement draws from a generator spawned from ``rng``, so the fit that
+    follows makes the same draws whether or not it ran.
 
     Returns ``(alpha, beta, b0, alpha_scores)`` (``alpha_scores`` None unless refined).
     """
@@ -1120,14 +1146,17 @@ def choose_penalty(problem, config, W, rng):
         alpha = float(config.alpha)
         return (alpha, *solve_beta(problem, W, alpha), None)
     alpha, beta, b0 = select_alpha(problem, W)
-    few_rows = problem.weight_sum < PATH_ROWS_PER_PARAMETER * W.size
+    path = config.penalty_path
+    if path is None or config.max_iter == 0:
+        return alpha, beta, b0, None
+    few_rows = problem.weight_sum < path.rows_per_parameter * W.size
     kind = choose_solver(
         config.solver, *W.shape, problem.n, config.max_inner_iter, distributed=problem.distributed
     )
-    dense = kind == "dense"
-    if not (config.max_iter > 0 and few_rows and dense):
+    if not (few_rows and kind == "dense"):
         return alpha, beta, b0, None
-    alpha, scores = penalty_on_held_out_rows(problem, W, alpha, rng, config)
+    (path_rng,) = rng.spawn(1)
+    alpha, scores = penalty_on_held_out_rows(problem, W, alpha, path_rng, config)
     return (alpha, *solve_beta(problem, W, alpha), scores)
 
 

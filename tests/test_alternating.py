@@ -608,3 +608,52 @@ def test_validation_stops_after_n_iter_no_change_and_returns_the_best_iterate():
     assert res.stop_reason == "validation" and res.n_iter == expected
     assert res.best_iter == best
     assert_array_equal(res.W, states[best][0])
+
+
+def _path_fits(monkeypatch):
+    """Record the settings of every fit on folds that the penalty refinement runs."""
+    calls, fit = [], alt.fit_alternating
+
+    def recording(problem, config=None, **kwargs):
+        if config is not None and config.alpha != "auto":  # a fit of the path
+            calls.append(config)
+        return fit(problem, config, **kwargs)
+
+    monkeypatch.setattr(alt, "fit_alternating", recording)
+    return calls
+
+
+def test_penalty_path_settings_set_the_fits_on_folds(monkeypatch):
+    problem = _problem(n=60, d=3, seed=2)  # weight 86 < 3 * 12 * 4 first-layer parameters
+    path = alt.PenaltyPath(factors=(4.0, 1.0), folds=2, max_iter=2)
+    config = alt.AlternatingConfig(n_hidden=12, max_iter=4, penalty_path=path)
+    calls = _path_fits(monkeypatch)
+    res = alt.fit_alternating(problem, config)
+    initial = min(res.alpha_scores)
+    assert_allclose(sorted(res.alpha_scores), [initial, 4.0 * initial], rtol=1e-12)
+    assert len(calls) == 2 * 2  # two folds, two penalties each, strongest first
+    assert [c.alpha / initial for c in calls] == pytest.approx([4.0, 1.0, 4.0, 1.0])
+    assert {c.max_iter for c in calls} == {2}
+    default = alt.fit_alternating(problem, replace(config, penalty_path=alt.PenaltyPath()))
+    assert len(default.alpha_scores) == 3 and {c.max_iter for c in calls[4:]} == {4}
+    calls.clear()
+    # the rows-per-parameter threshold and penalty_path=None switch the refinement off
+    few = replace(config, penalty_path=replace(path, rows_per_parameter=problem.weight_sum / 48))
+    none = replace(config, penalty_path=None)
+    for settings in (few, none):
+        assert alt.fit_alternating(problem, settings).alpha_scores is None
+    assert not calls
+
+
+def test_penalty_refinement_leaves_the_draws_of_the_fit_alone():
+    # the refinement draws its folds and fits from a spawned generator: the fit that
+    # follows (fresh batches of 40 rows each iteration) is the fit at the chosen penalty
+    problem = _problem(n=60, d=3, seed=2)
+    config = alt.AlternatingConfig(n_hidden=12, max_iter=4, batch_size=40)
+    refined = alt.fit_alternating(problem, config, rng=np.random.default_rng(5))
+    assert refined.alpha_scores is not None
+    fixed = alt.fit_alternating(
+        problem, replace(config, alpha=refined.alpha), rng=np.random.default_rng(5)
+    )
+    assert_array_equal(refined.W, fixed.W)
+    assert_array_equal(refined.beta, fixed.beta)
