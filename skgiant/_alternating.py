@@ -1137,8 +1137,9 @@ def choose_penalty(problem, config, W, rng):
     (:func:`penalty_on_held_out_rows`, with ``config.penalty_path``) where rows are few
     per first-layer parameter -- counted by their weight (frequency weights: k copies or
     weight k alike) -- and the hidden-layer solve is dense, so that the extra fits are
-    cheap. The refinement draws from a generator spawned from ``rng``, so the fit that
-    follows makes the same draws whether or not it ran.
+    cheap. The refinement draws from a generator spawned from ``rng`` and keeps the
+    readout of the initial choice when it keeps that choice, so the fit that follows is
+    then the same as without it.
 
     Returns ``(alpha, beta, b0, alpha_scores)`` (``alpha_scores`` None unless refined).
     """
@@ -1156,8 +1157,10 @@ def choose_penalty(problem, config, W, rng):
     if not (few_rows and kind == "dense"):
         return alpha, beta, b0, None
     (path_rng,) = rng.spawn(1)
-    alpha, scores = penalty_on_held_out_rows(problem, W, alpha, path_rng, config)
-    return (alpha, *solve_beta(problem, W, alpha), scores)
+    refined, scores = penalty_on_held_out_rows(problem, W, alpha, path_rng, config)
+    if refined != alpha:  # (else the readout at the initial choice stands: the same fit)
+        alpha, (beta, b0) = refined, solve_beta(problem, W, refined)
+    return alpha, beta, b0, scores
 
 
 # ----------------------------------------------------------------------------------------

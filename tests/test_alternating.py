@@ -657,3 +657,14 @@ def test_penalty_refinement_leaves_the_draws_of_the_fit_alone():
     )
     assert_array_equal(refined.W, fixed.W)
     assert_array_equal(refined.beta, fixed.beta)
+    # where it keeps the initial choice, the fit is the one without the refinement
+    problem = _problem(n=60, d=3, seed=3)
+    kept = alt.fit_alternating(problem, config, rng=np.random.default_rng(5))
+    initial = sorted(kept.alpha_scores)[1]
+    assert kept.alpha == initial
+    off = alt.fit_alternating(
+        problem, replace(config, penalty_path=None), rng=np.random.default_rng(5)
+    )
+    assert off.alpha == initial and off.alpha_scores is None
+    assert_array_equal(kept.W, off.W)
+    assert_array_equal(kept.beta, off.beta)
