@@ -85,6 +85,10 @@ class AlternatingFit:
 class AlternatingBase:
     """Mixin of the alternating estimators (the parameters are documented on them)."""
 
+    #: Settings of :class:`~skgiant._alternating.AlternatingConfig` that an estimator
+    #: fixes beyond its parameters (none: the solver's defaults).
+    _config_fields = {}
+
     _parameter_constraints = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -131,12 +135,7 @@ class AlternatingBase:
             progress.begin("iteration")
             return stop
 
-        config = AlternatingConfig(
-            n_hidden=self.n_hidden, max_iter=self.max_iter, alpha=self.alpha,
-            step_fraction=self.step_fraction, batch_size=self._resolve_batch_size(problem.n),
-            tol=self.tol, solver=self.solver,
-            n_iter_no_change=self.n_iter_no_change, **options,
-        )  # fmt: skip
+        config = self._config(problem.n, options)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LinAlgConditionWarning)
             result = fit_alternating(
@@ -146,6 +145,17 @@ class AlternatingBase:
         W, beta, b0 = self._checked_weights(result, informative, options)
         self._store_history(result, validation)
         return AlternatingFit(W, beta, b0, data, scaling, y_mean, y_scale, slope, progress)
+
+    def _config(self, n_rows, options):
+        """The :class:`~skgiant._alternating.AlternatingConfig` of a fit on ``n_rows``
+        rows: the parameters, the solver ``options`` and the estimator's own
+        ``_config_fields``."""
+        return AlternatingConfig(
+            n_hidden=self.n_hidden, max_iter=self.max_iter, alpha=self.alpha,
+            step_fraction=self.step_fraction, batch_size=self._resolve_batch_size(n_rows),
+            tol=self.tol, solver=self.solver, n_iter_no_change=self.n_iter_no_change,
+            **options, **self._config_fields,
+        )  # fmt: skip
 
     def _row_data(self, X, Y, sample_weight):
         """``(data, scaling, y_mean, y_scale, informative)``: the training rows
