@@ -199,11 +199,11 @@ def test_plot_dask_reads_both_tables_and_draws(tmp_path):
     results = tmp_path / "RESULTS_dask.md"
     results.write_text(
         "# title\n\n- machine: x\n\n"
-        "| rows | source | workers | fit (s) | passes | peak RSS (MB) |\n"
-        "|---:|---|---:|---:|---:|---:|\n"
-        "| 100,000 | random | 1 | 1.50 | 3 | 270 |\n"
-        "| 1,000,000 | random | 1 | 14.00 | 3 | 330 |\n"
-        "| 1,000,000 | zarr | 1 | 5.00 | 3 | 360 |\n\n"
+        "| rows | source | workers | fit (s) | passes | peak RSS (MB) | RSS before fit (MB) |\n"
+        "|---:|---|---:|---:|---:|---:|---:|\n"
+        "| 100,000 | random | 1 | 1.50 | 3 | 270 | 230 |\n"
+        "| 1,000,000 | random | 1 | 14.00 | 3 | 330 | 231 |\n"
+        "| 1,000,000 | zarr | 1 | 5.00 | 3 | 360 | 232 |\n\n"
         "## Reading\n\n- text\n\n## AlternatingOLSReLURegressor\n\n"
         "| rows | source | workers | fit (s) | iterations | peak RSS (MB) |\n"
         "|---:|---|---:|---:|---:|---:|\n"
@@ -221,12 +221,12 @@ def test_plot_dask_reads_both_tables_and_draws(tmp_path):
     out = tmp_path / "scaling.png"
     data = plot_dask.main(["--results", str(results), str(later), "--out", str(out)])
     assert data[("GiantStepRegressor", "random", 1)] == {
-        100_000: (1.5, 270.0),
-        1_000_000: (14.0, 330.0),
+        100_000: (1.5, 270.0, 230.0),
+        1_000_000: (14.0, 330.0, 231.0),
     }
     assert data[("AlternatingOLSReLURegressor", "persisted", 2)] == {
-        100_000: (25.0, 480.0),
-        10_000_000: (2500.0, 700.0),
+        100_000: (25.0, 480.0, 0.0),
+        10_000_000: (2500.0, 700.0, 0.0),
     }
     assert not any(source == "zarr" for _, source, _ in data)
     assert out.stat().st_size > 10_000
