@@ -678,19 +678,21 @@ def hidden_system(problem, active, W, beta, b0, kind):
     """The :class:`HiddenSystem` at ``W`` for ``kind`` in {"dense", "cg"}, in one pass.
 
     A dense system keeps the design rows instead of ``M`` when
-    :func:`uses_design_rows`. The dense matrix is memory-checked first: ``MemoryError``
-    (naming the remedy) is raised before allocating a matrix that cannot fit.
+    :func:`uses_design_rows`. The dense matrix is memory-checked first, also when the
+    design rows are kept (the dual solve falls back to ``M`` where it is unreliable):
+    ``MemoryError`` (naming the remedy) is raised before allocating a matrix that cannot
+    fit.
     """
     p, d1 = W.shape
     m = beta.shape[1]
-    if kind == "dense" and uses_design_rows(problem, p * d1, m):
-        kind = "dual"
-    if kind == "dense":
+    if kind == "dense":  # checked for the dual solve too: its fallback forms M
         require_memory(
             dense_bytes(p, d1),
             f"the dense {p * d1} x {p * d1} hidden-layer normal-equation matrix",
             "Use solver='cg' (matrix-free), a smaller n_hidden, or fewer features.",
         )
+        if uses_design_rows(problem, p * d1, m):
+            kind = "dual"
     mult = multipliers(problem, active)
     floats = {"dense": 2 * p * d1, "dual": (m + 1) * p + d1}.get(kind, 4 * p)
     kernel = system_kernel(problem, mult, W, beta, b0, kind)
