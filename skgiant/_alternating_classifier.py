@@ -6,7 +6,7 @@ The fit steps are those of :class:`~skgiant.AlternatingOLSReLURegressor`
 the readout is :func:`skgiant._classifier_base.fit_class_readout`.
 """
 
-from ._alternating import add_ones, hidden_features
+from ._alternating import PenaltyPath, add_ones, hidden_features
 from ._alternating_base import AlternatingBase
 from ._classifier_base import (
     CLASS_WEIGHT_CONSTRAINT,
@@ -21,10 +21,12 @@ from ._network import TwoLayerNetwork
 class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
     """Two-layer leaky-ReLU classifier: alternating least squares, calibrated readout.
 
-    The first layer is fitted exactly as :class:`AlternatingOLSReLURegressor` fits it on
-    the one-hot matrix of the labels (its least-squares iteration: each hidden-layer solve
+    The first layer is fitted as :class:`AlternatingOLSReLURegressor` fits it on the
+    one-hot matrix of the labels (its least-squares iteration: each hidden-layer solve
     is exact for a fixed activation pattern, Barbu 2023), so the hidden layer is the one
-    that regressor learns with the same parameters. The least-squares readout of that fit
+    that regressor learns with the same parameters, with two defaults of its own
+    (``early_stopping="auto"`` and shorter fits in the refinement of ``alpha="auto"``,
+    see both). The least-squares readout of that fit
     is then replaced by a probabilistic readout on the hidden features
     ``max(z, s z)``, ``z = W [x_std, 1]``: a multinomial logistic (softmax) readout with
     a penalty chosen by cross-fitted log loss while the features of the weighted rows have
@@ -50,7 +52,12 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         Penalty of the least-squares fit on both layers (normalized: independent of
         ``n``), and of the final readout (``(alpha / 2) ||B||**2`` beside the mean log
         loss for the softmax readout, ``alpha ||B||**2`` for the calibrated ridge).
-        ``"auto"`` chooses each by its own criterion.
+        ``"auto"`` chooses each by its own criterion: for the least-squares fit, as
+        :class:`AlternatingOLSReLURegressor` does, except that the fits on held-out rows
+        that refine it (with fewer rows than ``3 p (d + 1)``) stop after 10 iterations:
+        as good on the three development sets where the refinement runs, and cheaper
+        (``benchmarks/RESULTS_alternating_classifier.md``, which also shows that
+        the refinement itself is worth its time: without it some fits overfit).
     negative_slope : float in [0, 1), default=0.0
         Leaky-ReLU slope (0 is ReLU).
     tol : float >= 0, default=1e-4
@@ -63,9 +70,15 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         Hidden-layer solve. See :class:`AlternatingOLSReLURegressor`.
     solver_options : dict or None, default=None
         Settings of the inner solves. See :class:`AlternatingOLSReLURegressor`.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the rows and keep the iterate with the least
-        validation squared error on the one-hot targets.
+        validation squared error on the one-hot targets. ``"auto"``: with at least 1,000
+        weighted training rows; with fewer, the penalty's refinement on held-out rows
+        (see ``alpha``) guards against overfitting where rows are few per parameter.
+        Left to run, the least-squares iterations fit the one-hot targets ever closer
+        and the probabilities get worse: early stopping lowered the test log loss on
+        the four development sets with more than 1,000 rows, in less fit time
+        (``benchmarks/RESULTS_alternating_classifier.md``).
     validation_fraction : float in (0, 1), default=0.1
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=5
@@ -125,6 +138,10 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         **AlternatingBase._parameter_constraints,
         "class_weight": CLASS_WEIGHT_CONSTRAINT,
     }
+    #: The fits on held-out rows that refine ``alpha="auto"`` stop after 10 iterations
+    #: (measured in benchmarks/RESULTS_alternating_classifier.md; the regressor runs
+    #: them to the end, which its R2 needed on the regression development sets).
+    _config_fields = {"penalty_path": PenaltyPath(max_iter=10)}
 
     def __init__(
         self,
@@ -139,7 +156,7 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         class_weight=None,
         solver="auto",
         solver_options=None,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=5,
         clip_inputs=True,
@@ -186,7 +203,7 @@ class AlternatingOLSReLUClassifier(AlternatingBase, TwoLayerClassifierBase):
         self : AlternatingOLSReLUClassifier
             The fitted estimator.
         """
-        min_samples = 3 if self.early_stopping else 2
+        min_samples = self._min_fit_rows()
         X, Y, weight, y = self._validate_classes(X, y, sample_weight, min_samples=min_samples)
         fit = self._fit_alternating(X, Y, weight, y)
         d = X.shape[1]

@@ -135,10 +135,11 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
           otherwise); the revival is kept only if ``J`` does not rise.
         - ``"max_rejections"`` (int >= 1, default 6): with ``step_fraction="auto"``,
           stop after this many consecutive rejected steps.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default=False
         Hold out ``validation_fraction`` of the rows, return the iterate with the least
         validation error and stop after ``n_iter_no_change`` iterations without
-        improvement.
+        improvement. ``"auto"``: only with at least 1,000 weighted training rows (the
+        default of :class:`AlternatingOLSReLUClassifier`).
     validation_fraction : float in (0, 1), default=0.1
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=5
@@ -282,7 +283,7 @@ class AlternatingOLSReLURegressor(IntervalMixin, AlternatingBase, TwoLayerRegres
         self : AlternatingOLSReLURegressor
             The fitted estimator.
         """
-        min_samples = 3 if self.early_stopping else 2
+        min_samples = self._min_fit_rows()
         self._check_interval_input(X, y, sample_weight)
         X, Y, sample_weight, self._y_was_1d = validate_fit_data(
             self, X, y, sample_weight, min_samples=min_samples, allow_dask=True
