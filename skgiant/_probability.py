@@ -578,7 +578,7 @@ def fit_calibrated_ridge_readout(
     else:
         eig = eigen_readout(gram_statistics(features, Y, sample_weight, chunk))
     rows = calibration_index(sample_weight, calibration_rows)
-    return _calibrated_ridge(eig, features(rows), y[rows], sample_weight[rows], alpha)
+    return calibrate_ridge(eig, features(rows), y[rows], sample_weight[rows], alpha)
 
 
 def calibration_index(sample_weight, calibration_rows=None):
@@ -637,7 +637,7 @@ def fit_calibrated_ridge_readout_on_rows(
         sample = data.take(weighted)
         y_rows = labels(sample.Y)
         eig = dual_eigen_readout(feature_map(sample.X), eye[y_rows], sample.weight)
-        return _calibrated_ridge(eig, feature_map(sample.X), y_rows, sample.weight, alpha)
+        return calibrate_ridge(eig, feature_map(sample.X), y_rows, sample.weight, alpha)
     rows = calibration_index(data.weight, calibration_rows)
     gram = gram_kernel(feature_map, float(data.weight.max()))
 
@@ -646,11 +646,33 @@ def fit_calibrated_ridge_readout_on_rows(
 
     total, sample = data.reduce(kernel, floats_per_row=2 * (n_features + n_classes), gather=rows)
     eig = eigen_readout(total.gram_statistics(n_features, data.weight_sum))
-    return _calibrated_ridge(eig, feature_map(sample.X), labels(sample.Y), sample.weight, alpha)
+    return calibrate_ridge(eig, feature_map(sample.X), labels(sample.Y), sample.weight, alpha)
 
 
-def _calibrated_ridge(eig, phi_rows, y_rows, w_rows, alpha):
-    """Candidate B from the diagonalized ridge problem and the calibration rows."""
+def calibrate_ridge(eig, phi_rows, y_rows, w_rows, alpha):
+    """Candidate B from the diagonalized ridge problem and the calibration rows.
+
+    The ridge readout of ``eig`` (fitted on all rows) at the penalty whose calibrated
+    leave-one-out scores of the calibration rows have the least log loss (or at
+    ``alpha``), with the temperature and offsets fitted on those scores
+    (:func:`fit_temperature`). Shared by the in-memory, dask and streaming readouts.
+
+    Parameters
+    ----------
+    eig : EigenReadout
+        The diagonalized ridge problem of the one-hot targets on all rows.
+    phi_rows : ndarray of shape (s, k)
+        Features of the calibration rows.
+    y_rows : ndarray of shape (s,) of int
+        Their encoded labels.
+    w_rows : ndarray of shape (s,)
+        Their weights.
+    alpha : float or "auto"
+
+    Returns
+    -------
+    ProbabilityReadout
+    """
     n_classes = eig.stats.target_mean.shape[0]
     if alpha == "auto":
         grid = RIDGE_RELATIVE_ALPHAS * max(eig.mean_variance, np.finfo(float).tiny)

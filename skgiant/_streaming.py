@@ -21,7 +21,7 @@ import numpy as np
 
 from ._blocks import RowData
 from ._moments import Moments, gram_kernel
-from ._probability import _calibrated_ridge
+from ._probability import calibrate_ridge
 from ._readout import LOO_ROWS, readout_from_statistics
 from ._ridge import eigen_readout
 
@@ -171,7 +171,7 @@ def solve_calibrated_stream(state, feature_map, n_features, *, alpha="auto"):
     """
     eig = eigen_readout(state.moments.gram_statistics(n_features, state.weight_sum))
     labels = np.argmax(state.loo_Y, axis=1)
-    return _calibrated_ridge(eig, feature_map(state.loo_X), labels, state.loo_w, alpha)
+    return calibrate_ridge(eig, feature_map(state.loo_X), labels, state.loo_w, alpha)
 
 
 def row_data(X, Y, weight, scaling, chunk):
