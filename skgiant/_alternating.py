@@ -123,8 +123,9 @@ class Problem:
         return self.data.n_features + 1
 
     @property
-    def weight(self):
-        return self.data.weight
+    def weights(self):
+        """The :class:`~skgiant._weights.RowWeights` of the rows."""
+        return self.data.weights
 
     @property
     def weight_sum(self):
@@ -447,7 +448,7 @@ def evaluate_with_statistics(problem, W, beta, b0, alpha, reference=None):
     """:func:`evaluate` (with the pattern) and :func:`readout_statistics` of ``W``, one pass."""
     kernels = (
         loss_kernel(W, beta, b0, problem.slope, reference, not problem.distributed),
-        statistics_kernel(W, problem.slope, float(problem.weight.max())),
+        statistics_kernel(W, problem.slope, problem.weights.largest),
     )
     sums, moments = problem.data.reduce(*kernels, floats_per_row=3 * W.shape[0])
     stats = moments.gram_statistics(W.shape[0], problem.weight_sum)
@@ -959,7 +960,7 @@ def statistics_kernel(W, slope, weight_scale):
 
 def readout_statistics(problem, W):
     """Gram statistics of the hidden features of ``W`` (see :mod:`skgiant._ridge`), one pass."""
-    kernel = statistics_kernel(W, problem.slope, float(problem.weight.max()))
+    kernel = statistics_kernel(W, problem.slope, problem.weights.largest)
     (moments,) = problem.data.reduce(kernel, floats_per_row=3 * W.shape[0])
     return moments.gram_statistics(W.shape[0], problem.weight_sum)
 
@@ -986,8 +987,9 @@ def select_alpha(problem, W, alphas=AUTO_ALPHAS):
     eig = eigen_readout(readout_statistics(problem, W))
 
     def rows():  # the weighted rows, gathered (only for leave-one-out, on few rows)
-        sample = problem.data.take(np.flatnonzero(problem.weight > 0))
-        return hidden_features(add_ones(sample.X), W, problem.slope), sample.Y, sample.weight
+        sample = problem.data.take(problem.weights.weighted_rows())
+        features = hidden_features(add_ones(sample.X), W, problem.slope)
+        return features, sample.Y, sample.weights.array()
 
     index, _, _ = select_penalty(eig, alphas, rows)
     alpha = float(np.asarray(alphas)[index])
@@ -1059,10 +1061,14 @@ def content_folds(problem, k, rng):
     # (the inputs alone decide, at a resolution far coarser than rounding, so that a
     # shifted or rescaled problem keeps its folds)
     direction = rng.standard_normal(problem.n_inputs)
-    value = problem.data.map(lambda b: add_ones(b.X) @ direction)
-    fold = (np.floor(np.abs(value) * 1e3) % k).astype(int)
-    positive = problem.weight > 0
-    folds = [np.flatnonzero(positive & (fold == j)) for j in range(k)]
+
+    def fold_of(block):  # -1 for a row of weight zero
+        fold = (np.floor(np.abs(add_ones(block.X) @ direction) * 1e3) % k).astype(np.int16)
+        fold[block.weight <= 0] = -1
+        return fold
+
+    fold = problem.data.map(fold_of)
+    folds = [np.flatnonzero(fold == j) for j in range(k)]
     return folds if all(len(f) for f in folds) else None
 
 
@@ -1127,8 +1133,9 @@ def penalty_on_held_out_rows(problem, W, alpha, rng, config):
             errors[candidate][held] = row_errors(val, fit.W, fit.beta, fit.b0)
     # the initial choice first, then the stronger penalty, then the weaker one
     order = [alpha] + sorted(set(candidates) - {alpha}, reverse=True)
-    best = one_standard_error_choice(errors, problem.weight, order)
-    return best, {a: float(problem.weight @ e / problem.weight_sum) for a, e in errors.items()}
+    weight = problem.weights.array()  # (as the errors, a vector of all rows)
+    best = one_standard_error_choice(errors, weight, order)
+    return best, {a: float(weight @ e / problem.weight_sum) for a, e in errors.items()}
 
 
 def choose_penalty(problem, config, W, rng):

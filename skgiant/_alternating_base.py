@@ -189,22 +189,23 @@ class AlternatingBase:
         """Rows a fit needs: 3 with ``early_stopping=True`` (2 to train, 1 held out)."""
         return 2 if isinstance(self.early_stopping, str) or not self.early_stopping else 3
 
-    def _stops_early(self, weight):
-        """Whether a fit on rows of weights ``weight`` holds out validation rows."""
+    def _stops_early(self, weights):
+        """Whether a fit on rows of weights ``weights`` (a
+        :class:`~skgiant._weights.RowWeights`) holds out validation rows."""
         if isinstance(self.early_stopping, str):  # "auto"
-            return np.count_nonzero(weight > 0) >= AUTO_EARLY_STOPPING_ROWS
+            return weights.n_weighted >= AUTO_EARLY_STOPPING_ROWS
         return bool(self.early_stopping)
 
     def _split(self, data, slope, rng):
         """Training and validation problems (validation None without early stopping)."""
-        if not self._stops_early(data.weight):
+        if not self._stops_early(data.weights):
             return Problem(data, slope), None
         n = data.n
         n_val = min(max(1, int(round(self.validation_fraction * n))), n - 2)
         perm = rng.permutation(n)
         val_idx, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        weight = data.weight
-        if not (weight[val_idx].sum() > 0 and np.count_nonzero(weight[train]) >= 2):
+        held = data.weights.at(val_idx)
+        if not (held.sum() > 0 and data.weights.n_weighted - np.count_nonzero(held) >= 2):
             return Problem(data, slope), None  # too few weighted rows to hold any out
         # (in memory both are gathered; on a cluster large ones stay in the blocks)
         return Problem(data.subset(train), slope), Problem(data.subset(val_idx), slope)

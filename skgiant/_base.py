@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
 from ._moments import moments
+from ._weights import as_row_weights, callback_weights
 
 
 def is_dask_collection(obj):
@@ -60,20 +61,24 @@ def validate_fit_data(
 
 
 def check_weights(estimator, sample_weight, min_samples):
-    """Raise a ``ValueError`` unless the float64 weights are finite, have a finite sum and
-    at least ``min_samples`` positive entries."""
-    if not np.all(np.isfinite(sample_weight)):
+    """Raise a ``ValueError`` unless the float64 weights (an array or a
+    :class:`~skgiant._weights.RowWeights`) are finite and non-negative, have a finite sum
+    and at least ``min_samples`` positive entries."""
+    weights = as_row_weights(sample_weight)
+    if not weights.finite:
         raise ValueError("sample_weight contains NaN or infinity.")
+    if weights.smallest < 0:  # arrays were checked by _check_sample_weight already
+        raise ValueError("Negative values in data passed to `sample_weight`.")
     with np.errstate(over="ignore"):
-        weight_sum = sample_weight.sum()
+        weight_sum = weights.total
     if not np.isfinite(weight_sum):
         raise ValueError(
             "sample_weight sums to infinity in float64; divide the weights by a constant."
         )
-    if np.count_nonzero(sample_weight) < min_samples:
+    if weights.n_weighted < min_samples:
         raise ValueError(
             f"{type(estimator).__name__} needs at least {min_samples} samples with a positive "
-            f"weight; got {np.count_nonzero(sample_weight)}."
+            f"weight; got {weights.n_weighted}."
         )
 
 
@@ -148,14 +153,16 @@ class FitProgress:
     ----------
     estimator : TwoLayerRegressorBase
     X, y : arrays passed to the hooks (the user's inputs and targets).
-    sample_weight : ndarray
+    sample_weight : ndarray or RowWeights
+        Given to the callbacks as metadata (dask weights as their dask array; ``None``
+        for unit weights on dask).
     max_subtasks : int or None
         Upper bound on the subtasks (None if unknown).
     """
 
     def __init__(self, estimator, X, y, sample_weight, max_subtasks):
         self.estimator, self.X, self.y = estimator, X, y
-        self.metadata = {"sample_weight": sample_weight}
+        self.metadata = {"sample_weight": callback_weights(sample_weight)}
         self.ctx = estimator._init_callback_context(max_subtasks=max_subtasks)
         self.ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=self.metadata)
         self._sub = None

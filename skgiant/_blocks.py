@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from ._chunks import chunk_n_rows, row_slices
+from ._weights import RowWeights, as_row_weights
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,11 @@ class RowData:
         Inputs as given (float32 or float64); blocks are converted to float64.
     Y : ndarray of shape (n, m)
         Float64 targets.
-    weight : ndarray of shape (n,)
-        Non-negative sample weights with a positive sum.
+    weights : RowWeights or ndarray of shape (n,)
+        Non-negative sample weights with a positive sum (an array is wrapped in
+        :class:`~skgiant._weights.DenseWeights`). The solvers read them only through
+        the :class:`~skgiant._weights.RowWeights` interface, never as a vector of all
+        rows.
     x_mean, x_scale : ndarray of shape (d,) or None
         Standardization of the inputs applied to every block (``None``: none).
     y_mean, y_scale : ndarray of shape (m,) or None
@@ -95,7 +99,7 @@ class RowData:
 
     X: np.ndarray
     Y: np.ndarray
-    weight: np.ndarray
+    weights: RowWeights
     x_mean: np.ndarray | None = None
     x_scale: np.ndarray | None = None
     y_mean: np.ndarray | None = None
@@ -106,6 +110,9 @@ class RowData:
     #: Whether the rows live outside the driver (on a cluster): per-row results as large
     #: as ``n x p`` are then not kept on the driver but recomputed in the blocks.
     distributed: ClassVar[bool] = False
+
+    def __post_init__(self):
+        self.weights = as_row_weights(self.weights)
 
     @property
     def n(self):
@@ -121,7 +128,7 @@ class RowData:
 
     @property
     def weight_sum(self):
-        return float(self.weight.sum())
+        return self.weights.total
 
     @property
     def passes(self):
@@ -140,7 +147,7 @@ class RowData:
         Y = self.Y[rows]
         if self.y_mean is not None:
             Y = (Y - self.y_mean) / self.y_scale
-        return Block(X, Y, self.weight[rows], rows)
+        return Block(X, Y, self.weights.at(rows), rows)
 
     def _slices(self, floats_per_row):
         chunk = self.chunk or chunk_n_rows(self.n, floats_per_row + self.n_features)

@@ -79,25 +79,26 @@ def fit_class_readout(data, feature_map, n_features, n_classes, *, alpha):
     readout : ProbabilityReadout
     """
     data = data.standardized(data.x_mean, data.x_scale)  # the targets as given
-    kept = data.weight > 0  # rows of weight zero play no part in either readout
-    if np.count_nonzero(kept) * n_features > SOFTMAX_MAX_ENTRIES:
+    # rows of weight zero play no part in either readout
+    if data.weights.n_weighted * n_features > SOFTMAX_MAX_ENTRIES:
         readout = fit_calibrated_ridge_readout_on_rows(
             data, feature_map, n_features, class_labels, n_classes, alpha=alpha
         )
         return "calibrated_ridge", readout
 
-    def gather(block):  # the features and the label of each weighted row
+    def gather(block):  # the features, label and weight of each weighted row
         rows = block.weight > 0
-        out = np.empty((np.count_nonzero(rows), n_features + 1))
+        out = np.empty((np.count_nonzero(rows), n_features + 2))
         out[:, :n_features] = feature_map(block.X[rows])
         out[:, n_features] = class_labels(block.Y[rows])
+        out[:, n_features + 1] = block.weight[rows]
         return out
 
     rows = data.map(gather, floats_per_row=2 * n_features)  # small: see above
     phi, y = rows[:, :n_features], rows[:, n_features].astype(np.intp)
     readout = fit_softmax_readout(
-        lambda index: phi[index], n_features, y, n_classes, data.weight[kept], max(len(y), 1),
-        alpha=alpha, random_state=READOUT_SEED,
+        lambda index: phi[index], n_features, y, n_classes, rows[:, n_features + 1],
+        max(len(y), 1), alpha=alpha, random_state=READOUT_SEED,
     )  # fmt: skip
     return "softmax", readout
 
@@ -164,6 +165,11 @@ class Labels:
         """The first layer's targets (:func:`class_targets`)."""
         return class_targets(encoded, n_classes)
 
+    @property
+    def total(self):
+        """The total sample weight."""
+        return float(self.weight.sum())
+
     def fold(self, encoded, per_class):
         """The sample weights times the weight of each row's class."""
         return self.weight * per_class[encoded]
@@ -224,9 +230,10 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         ``classes_`` (or, with ``reset=False``, checks the labels against it).
 
         Dask input (:func:`skgiant._dask.validate_dask_labels`): the classes and their
-        weighted counts come from one pass over the label blocks (with the sample
-        weights, which are computed to the driver); ``X``, ``Y`` and ``y`` stay lazy
-        dask arrays, and class weights other than 1 take one more pass over the labels.
+        weighted counts come from one pass over the label blocks (which also summarizes
+        the sample weights); ``X``, ``Y``, ``y`` and the weights stay lazy dask arrays
+        (``weight`` is then a :class:`~skgiant._weights.RowWeights`), and class weights
+        other than 1 take one more pass over the labels.
         """
         if any(is_dask_collection(a) for a in (X, y, sample_weight)):
             from ._dask import validate_dask_labels
@@ -263,7 +270,7 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             )
         counts = np.zeros(len(self.classes_))
         counts[np.searchsorted(self.classes_, labels.classes)] = labels.counts
-        total = labels.weight.sum()
+        total = labels.total
         per_class = class_weights(counts, total, self.class_weight, self.classes_)
         present = np.flatnonzero(counts * per_class > 0)
         if len(present) < 2:

@@ -14,10 +14,11 @@ What is computed where:
   first-layer gradient, the Gram statistics of the readout features) and the small
   gathered samples (the step-size selection sample, the rows that score leave-one-out)
   come back to the driver;
-- the sample weights are a numpy vector on the driver (8 bytes a row: 80 MB at 10^7
-  rows), because the solver draws batches, folds and leave-one-out rows from them by
-  row index; the blocks read their own weights from a copy persisted once on the workers
-  (nothing is shipped when all weights are 1);
+- the sample weights stay in the blocks too (:class:`BlockWeights`; without weights
+  nothing is stored at all): the solver reads their total, maximum and count of
+  weighted rows, summarized in one pass, and gathers the weights of the few rows it
+  draws (a batch, the leave-one-out or calibration sample), whose ranks among the
+  weighted rows are mapped to row indices in the blocks;
 - every block knows the global index of its first row (``Block.rows`` is a global slice),
   so row-indexed draws do not depend on the chunking, and a fit equals the in-memory fit
   on the same rows up to rounding;
@@ -27,8 +28,9 @@ What is computed where:
   numbered from 0 in order, exactly as in the gathered copy;
 - class labels (:class:`DaskLabels`) stay in the blocks too: one pass over them finds
   the classes and their weighted counts (a tree of per-block ``np.unique``), and the
-  blocks encode them as the first layer's targets on the fly; only the classes, their
-  counts and the sample weights (with the class weights folded in) reach the driver.
+  blocks encode them as the first layer's targets on the fly; only the classes and
+  their counts reach the driver (class weights are folded into the weights in the
+  blocks).
   The classifiers' readout gathers the features of the weighted rows only while they
   are small (the softmax readout); beyond, it reads Gram statistics in one pass.
 - predictions (``predict``, ``predict_proba``, ``transform``, ...) are lazy dask arrays
@@ -47,8 +49,9 @@ import dask.array as da
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import check_weights
 from ._blocks import Block, RowData, add_partials
-from ._compat import _check_sample_weight
+from ._weights import DenseWeights, RowWeights, UnitWeights
 
 #: Partial results combined per node of the reduction tree.
 SPLIT_EVERY = 8
@@ -72,8 +75,10 @@ class DaskRowData(RowData):
         Inputs (float32 or float64) with known row chunks and one chunk of columns.
     Y : dask.array.Array of shape (n, m)
         Float64 targets with the row chunks of ``X`` and one chunk of columns.
-    weight : ndarray of shape (n,)
-        Sample weights, on the driver (the solver indexes them).
+    weights : RowWeights, ndarray of shape (n,) or None
+        Sample weights: :class:`BlockWeights` (in the blocks), ``None`` (all one:
+        :class:`~skgiant._weights.UnitWeights`, nothing stored) or an array on the
+        driver.
     x_mean, x_scale, y_mean, y_scale, chunk :
         As in :class:`~skgiant._blocks.RowData` (``chunk`` bounds the rows a kernel
         sees at once inside a dask block).
@@ -83,7 +88,7 @@ class DaskRowData(RowData):
         copies do not repeat it).
 
     A view made by :meth:`subset` keeps the arrays of all rows and a mask of its own:
-    ``weight`` is then the weights of the kept rows, ``kept`` (on the driver) and
+    ``weights`` is then the weights of the kept rows, ``kept`` (on the driver) and
     ``block_mask`` (persisted on the workers) mark them among all rows, and
     ``block_starts`` numbers the first kept row of each dask block.
     """
@@ -97,15 +102,14 @@ class DaskRowData(RowData):
     distributed = True
 
     def __post_init__(self):
+        if self.weights is None:
+            self.weights = UnitWeights(self.X.shape[0])
+        super().__post_init__()
         check_row_chunks(self.X, self.Y, "X", "y")
         if self.block_starts is None:
             self.block_starts = np.cumsum((0,) + self.X.chunks[0])[:-1]
         if self.block_weight is None:
-            rows = (self.X.chunks[0],)
-            if np.all(self.weight == 1.0):  # made inside the blocks: nothing to ship
-                self.block_weight = da.ones(self.n, chunks=rows)
-            else:  # shipped to the workers once, not with every pass
-                (self.block_weight,) = dask.persist(da.from_array(self.weight, chunks=rows))
+            self.block_weight = block_values(self.weights, self.X.chunks[0])
 
     def standardized(self, x_mean, x_scale, y_mean=None, y_scale=None):
         """The same rows, standardized on the fly (sharing the pass counter)."""
@@ -116,7 +120,7 @@ class DaskRowData(RowData):
 
     @property
     def n(self):
-        return len(self.weight)
+        return self.weights.n
 
     def block(self, rows):
         raise NotImplementedError(
@@ -140,7 +144,7 @@ class DaskRowData(RowData):
         counts = np.diff(np.searchsorted(rows, np.cumsum((0,) + chunks)))
         (block_mask,) = dask.persist(da.from_array(kept, chunks=(chunks,)))
         return replace(
-            self, weight=self.weight[index], kept=kept, block_mask=block_mask,
+            self, weights=self.weights.subset(index), kept=kept, block_mask=block_mask,
             block_starts=np.cumsum(np.r_[0, counts])[:-1],
         )  # fmt: skip
 
@@ -214,6 +218,116 @@ class DaskRowData(RowData):
         return out
 
 
+# ----------------------------------------------------------------------------------------
+# Sample weights in the blocks
+# ----------------------------------------------------------------------------------------
+
+
+class BlockWeights(RowWeights):
+    """Sample weights left in the blocks of a dask array.
+
+    Their total, extremes, finiteness and the number of weighted rows of each block come
+    from one pass (:func:`weight_summary`); the weights of given rows
+    (:meth:`~skgiant._weights.RowWeights.at`) and the rows of given ranks among the
+    weighted rows (:meth:`~skgiant._weights.RowWeights.positions`) are gathered from the
+    blocks that hold them. Nothing of size ``n`` reaches the driver.
+
+    Parameters
+    ----------
+    values : dask.array.Array of shape (n,)
+        Float64 weights.
+    summary : dict
+        The computed :func:`weight_summary` of ``values``.
+    """
+
+    def __init__(self, values, summary):
+        self.values = values
+        self.n = values.shape[0]
+        self.total, self.largest = summary["total"], summary["largest"]
+        self.smallest, self.finite = summary["smallest"], summary["finite"]
+        self.block_counts = summary["counts"]
+        self.n_weighted = int(self.block_counts.sum())
+
+    @classmethod
+    def of(cls, values):
+        """The weights ``values`` (a float64 dask vector), summarized: one pass."""
+        (summary,) = dask.compute(weight_summary(values))
+        return cls(values, summary)
+
+    def at(self, rows):
+        if not isinstance(rows, slice):
+            rows = np.asarray(rows, dtype=np.intp)
+        return np.asarray(self.values[rows].compute(), dtype=np.float64)
+
+    def positions(self, ranks):
+        ranks = np.asarray(ranks, dtype=np.intp)
+        ends = np.cumsum(self.block_counts)
+        block = np.searchsorted(ends, ranks, side="right")
+        firsts = np.r_[0, ends[:-1]]
+        row_starts = np.cumsum((0,) + self.values.chunks[0])[:-1]
+        find = dask.delayed(_ranked_rows, pure=True)
+        blocks = self.values.to_delayed().ravel()
+        parts = [
+            find(blocks[b], ranks[block == b] - firsts[b], row_starts[b]) for b in np.unique(block)
+        ]
+        found = dask.compute(*parts)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+
+    def subset(self, index):
+        # only for views of large subsets, whose index is on the driver already
+        return DenseWeights(self.at(index))
+
+    def metadata(self):
+        return self.values
+
+
+def _ranked_rows(weights, ranks, start):
+    """The global row indices of the weighted rows of ranks ``ranks`` in one block."""
+    return np.flatnonzero(weights > 0)[ranks] + int(start)
+
+
+def weight_summary(values):
+    """A delayed summary of the dask weights ``values``: their total, largest and
+    smallest weight, whether all are finite, and the number of positive weights of each
+    block (a tree of per-block summaries)."""
+    part = dask.delayed(_block_summary, pure=True)
+    parts = [part(b) for b in values.to_delayed().ravel()]
+    return dask.delayed(_merge_summaries, pure=True)(*parts)
+
+
+def _block_summary(w):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(w.sum())
+    return dict(
+        total=total, largest=float(w.max()) if len(w) else -np.inf,
+        smallest=float(w.min()) if len(w) else np.inf, finite=bool(np.isfinite(w).all()),
+        counts=np.array([np.count_nonzero(w > 0)]),
+    )  # fmt: skip
+
+
+def _merge_summaries(*parts):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum([p["total"] for p in parts]))
+    return dict(
+        total=total, largest=max(p["largest"] for p in parts),
+        smallest=min(p["smallest"] for p in parts), finite=all(p["finite"] for p in parts),
+        counts=np.concatenate([p["counts"] for p in parts]),
+    )  # fmt: skip
+
+
+def block_values(weights, chunks):
+    """The weights as a float64 dask vector with the row chunks ``chunks``: made in the
+    blocks when all are one, the dask array itself for :class:`BlockWeights`, and an
+    array on the driver shipped to the workers once (persisted)."""
+    if isinstance(weights, UnitWeights):
+        return da.ones(weights.n, chunks=(chunks,))
+    if isinstance(weights, BlockWeights):
+        values = weights.values
+        return values if values.chunks[0] == tuple(chunks) else values.rechunk({0: chunks})
+    (values,) = dask.persist(da.from_array(weights.array(), chunks=(chunks,)))
+    return values
+
+
 @dataclass(frozen=True)
 class _Job:
     """What a pass runs on each block."""
@@ -266,7 +380,7 @@ def _block_pass(X, Y, w, start, mask, job):
         lo, hi = np.searchsorted(job.gather, [start, start + X.shape[0]])
         if hi > lo:
             taken = rows._gathered(job.gather[lo:hi] - start)
-            out["rows"] = [(taken.X, taken.Y, taken.weight)]
+            out["rows"] = [(taken.X, taken.Y, taken.weights.array())]
     return out
 
 
@@ -360,7 +474,9 @@ def validate_dask_fit_data(estimator, X, y, sample_weight, *, reset=True, min_sa
     """Validate dask training data without reading ``X`` or ``y``; return
     ``(X, Y, sample_weight, y_was_1d)`` as :func:`skgiant._base.validate_fit_data` does,
     with ``X`` and ``Y`` dask arrays (row chunks of ``X``, one chunk of columns) and
-    ``sample_weight`` a numpy vector on the driver (the only array computed here).
+    ``sample_weight`` a :class:`~skgiant._weights.RowWeights`: :class:`BlockWeights`
+    (the weights stay in the blocks; one pass summarizes them, the only computation
+    here) or, without weights, :class:`~skgiant._weights.UnitWeights`.
 
     Checks shapes, dtypes, chunk sizes and the weights; whether ``X`` and ``y`` are
     finite is checked in the first pass of the fit (:class:`DaskRowData`).
@@ -372,11 +488,12 @@ def validate_dask_fit_data(estimator, X, y, sample_weight, *, reset=True, min_sa
     y_was_1d = y.ndim == 1
     Y = _float_array(y, "y", (np.float64,))
     Y = (Y[:, None] if y_was_1d else Y).rechunk({1: -1})
-    if sample_weight is not None:
-        # the weights live on the driver: computed once (they are n floats)
-        sample_weight = _block_weights(sample_weight, X).compute()
-    sample_weight = _driver_weights(estimator, sample_weight, X.shape[0], min_samples)
-    return X, Y, sample_weight, y_was_1d
+    if sample_weight is None:
+        weights = UnitWeights(X.shape[0])
+    else:  # left in the blocks: one pass summarizes them
+        weights = BlockWeights.of(_block_weights(sample_weight, X))
+    check_weights(estimator, weights, min_samples)
+    return X, Y, weights, y_was_1d
 
 
 def _validated_inputs(estimator, X, *, reset, min_samples):
@@ -412,17 +529,6 @@ def _block_weights(sample_weight, X):
     return sample_weight.astype(np.float64)
 
 
-def _driver_weights(estimator, sample_weight, n, min_samples):
-    """The computed weights (None: all one) checked as in memory."""
-    from ._base import check_weights
-
-    sample_weight = _check_sample_weight(
-        sample_weight, np.empty((n, 0)), dtype=np.float64, ensure_non_negative=True
-    )
-    check_weights(estimator, sample_weight, min_samples)
-    return sample_weight
-
-
 def _float_array(A, name, dtypes):
     """``A`` as the first of ``dtypes`` unless its dtype is one of them (lazily)."""
     if A.dtype in dtypes:
@@ -441,8 +547,7 @@ def _float_array(A, name, dtypes):
 class DaskLabels:
     """Class labels on dask blocks, with the interface of
     :class:`skgiant._classifier_base.Labels`: the labels stay in the blocks and are encoded
-    there; only the classes, their weighted counts and the sample weights reach the
-    driver.
+    there; only the classes and their weighted counts reach the driver.
 
     Attributes
     ----------
@@ -452,14 +557,20 @@ class DaskLabels:
         The labels found, sorted.
     counts : ndarray of shape (k,)
         The total sample weight of each label found.
-    weight : ndarray of shape (n,)
-        The sample weights (on the driver).
+    weights : RowWeights
+        The sample weights (:class:`BlockWeights`, or
+        :class:`~skgiant._weights.UnitWeights` without weights).
     """
 
     y: object
     classes: np.ndarray
     counts: np.ndarray
-    weight: np.ndarray
+    weights: RowWeights
+
+    @property
+    def total(self):
+        """The total sample weight."""
+        return self.weights.total
 
     def encode(self, known):
         """The labels as indices into ``known`` (sorted, a superset of ``classes``):
@@ -480,14 +591,17 @@ class DaskLabels:
         )  # fmt: skip
 
     def fold(self, encoded, per_class):
-        """The sample weights times the weight of each row's class: one pass over the
-        label blocks, unless every class weighs 1."""
+        """The sample weights times the weight of each row's class, in the blocks: one
+        pass over the label blocks (summarizing them, :class:`BlockWeights`), unless every
+        class weighs 1."""
         if np.all(per_class == 1.0):
-            return self.weight.copy()
+            return self.weights
         factor = encoded.map_blocks(
             _take, per_class, dtype=np.float64, meta=np.empty((0,), dtype=np.float64)
         )
-        return self.weight * factor.compute()
+        if not isinstance(self.weights, UnitWeights):
+            factor = block_values(self.weights, encoded.chunks[0]) * factor
+        return BlockWeights.of(factor)
 
 
 def _encode_labels(y, known):
@@ -501,8 +615,8 @@ def _take(index, values):
 def find_dask_labels(y, sample_weight=None):
     """The :class:`DaskLabels` of the 1-D dask labels ``y``: one ``dask.compute``, which
     finds the classes and their weighted counts (the ``np.unique`` and weighted counts
-    of each block, merged in a tree) and computes the float64 dask weights
-    ``sample_weight`` (None: all one) to the driver, reading each block once."""
+    of each block, merged in a tree) and summarizes the float64 dask weights
+    ``sample_weight`` (None: all one, nothing computed), reading each block once."""
     from sklearn.utils.multiclass import check_classification_targets
 
     if y.ndim != 1:
@@ -510,10 +624,12 @@ def find_dask_labels(y, sample_weight=None):
     weights = [None] * y.numblocks[0] if sample_weight is None else sample_weight.to_delayed()
     count = dask.delayed(_label_counts, pure=True)
     parts = [count(b, w) for b, w in zip(y.to_delayed(), weights, strict=True)]
-    (classes, counts), weight = dask.compute(_tree(parts, _merge_label_counts), sample_weight)
+    summary = None if sample_weight is None else weight_summary(sample_weight)
+    (classes, counts), summary = dask.compute(_tree(parts, _merge_label_counts), summary)
     check_classification_targets(classes)
-    weight = np.ones(y.shape[0]) if weight is None else weight
-    return DaskLabels(y, classes, counts, weight)
+    if sample_weight is None:
+        return DaskLabels(y, classes, counts, UnitWeights(y.shape[0]))
+    return DaskLabels(y, classes, counts, BlockWeights(sample_weight, summary))
 
 
 def _label_counts(y, weight):
@@ -536,8 +652,8 @@ def validate_dask_labels(estimator, X, y, sample_weight, *, reset=True, min_samp
     y = label_array(y, X)
     weight = None if sample_weight is None else _block_weights(sample_weight, X)
     labels = find_dask_labels(y, weight)
-    checked = _driver_weights(estimator, labels.weight, X.shape[0], min_samples)
-    return X, replace(labels, weight=checked)
+    check_weights(estimator, labels.weights, min_samples)
+    return X, labels
 
 
 def validated_dask_inputs(estimator, X, y):

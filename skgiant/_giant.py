@@ -245,24 +245,24 @@ def readout_features(X, W, b, act, linear):
     return out
 
 
-def batch_schedule(seed, pool, batch_size, n_steps, start_step=0):
+def batch_schedule(seed, n, batch_size, n_steps, start_step=0):
     """Row indices of each step's batch: fresh (disjoint) batches while rows last.
 
-    Batches are drawn from the rows ``pool`` in a random order; when fewer than
+    Batches are drawn from the rows ``0, ..., n - 1`` in a random order; when fewer than
     ``batch_size`` unused rows remain, a new random order starts (rows are then reused,
     and the returned flags say so). The orders depend only on ``seed``, so ``start_step``
     continues an earlier schedule exactly (for ``warm_start``).
 
-    Returns a list of ``(rows, fresh)`` pairs, ``rows`` sorted.
+    Returns a list of ``(rows, fresh)`` pairs, ``rows`` sorted indices, or
+    ``slice(0, n)`` when every step takes every row (then nothing of size ``n`` is made).
     """
-    batch_size = min(batch_size, len(pool))
-    if batch_size == len(pool):  # full batches: every step takes all rows, no draw
-        rows = np.sort(pool)
-        return [(rows, t == 0) for t in range(start_step, start_step + n_steps)]
-    per_pass = len(pool) // batch_size
+    batch_size = min(batch_size, n)
+    if batch_size == n:  # full batches: every step takes all rows, no draw
+        return [(slice(0, n), t == 0) for t in range(start_step, start_step + n_steps)]
+    per_pass = n // batch_size
     schedule = []
     for t in range(start_step, start_step + n_steps):
         epoch, k = divmod(t, per_pass)
-        perm = np.random.default_rng([seed, epoch]).permutation(pool)
+        perm = np.random.default_rng([seed, epoch]).permutation(n)
         schedule.append((np.sort(perm[k * batch_size : (k + 1) * batch_size]), epoch == 0))
     return schedule

@@ -172,7 +172,7 @@ class GiantStepBase:
         labels and the selection sample. Returns ``(data, scaling, linear, sample,
         informative)`` with ``data`` the standardized rows."""
         d = raw.n_features
-        linear_rows = linear_fit_rows(raw.weight, d) if self.remove_linear else None
+        linear_rows = linear_fit_rows(raw.weights, d) if self.remove_linear else None
         wanted = [r for r in (sample_rows, linear_rows) if r is not None]
         gather = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, dtype=int)
         first = first_pass(raw, gather, cross=self.remove_linear)
@@ -192,11 +192,10 @@ class GiantStepBase:
         linear = None
         if self.remove_linear:
             rows = first.subset(linear_rows, *standardize)
-            weighted = np.count_nonzero(raw.weight > 0)
-            stats = None if weighted < d else first.moments.gram_statistics(
+            stats = None if raw.weights.n_weighted < d else first.moments.gram_statistics(
                 d, raw.weight_sum, shift=shift, scale=scale
             )  # fmt: skip
-            linear = linear_fit(stats, (rows.X, rows.Y, rows.weight))
+            linear = linear_fit(stats, (rows.X, rows.Y, rows.weights.array()))
         sample = None if sample_rows is None else first.subset(sample_rows, *standardize)
         informative = bool(np.any(x_moments.low < x_moments.high)) and bool(
             np.any(y_moments.low < y_moments.high)

@@ -312,20 +312,21 @@ def step_path(
     monitor = monitor or Monitor()
     W, b = start.W, start.b
     batch_size = config.resolve_batch_size(data.n)
-    schedule = batch_schedule(start.seed, np.arange(data.n), batch_size, n_steps, start.start_step)
+    schedule = batch_schedule(start.seed, data.n, batch_size, n_steps, start.start_step)
     initial_norm = np.sqrt((W * W).sum(axis=1) + b * b).max()
     previous = initial
     for i, (rows, fresh) in enumerate(schedule):
         tic = time.perf_counter()
-        batch = None
-        if len(rows) < data.n:
+        batch, n_rows, batch_weight = None, data.n, data.weights.total
+        if not isinstance(rows, slice):  # a minibatch (a slice is every row)
             batch = np.zeros(data.n, dtype=bool)
             batch[rows] = True
+            n_rows, batch_weight = len(rows), data.weights.at(rows).sum()
         eta = learning_rate(
             c,
             scaling=config.learning_rate_scaling,
             n_hidden=W.shape[0],
-            batch_weight=data.weight[rows].sum(),
+            batch_weight=batch_weight,
             n_features=data.n_features,
         )
         monitor.begin("giant-step")
@@ -339,7 +340,7 @@ def step_path(
             targets = linear.residuals if linear is not None else None
             gradient = None
             if i == 0 and first_gradients is not None:
-                gradient = first_gradients.get(rows.tobytes())
+                gradient = first_gradients.get(_batch_key(rows))
         # a huge step size overflows here; the divergence test below catches it
         with np.errstate(over="ignore", invalid="ignore"):
             if gradient is None:
@@ -347,11 +348,11 @@ def step_path(
                     data, W, b, a, act=config.activation, targets=targets, batch=batch
                 )
             if i == 0 and first_gradients is not None:
-                first_gradients[rows.tobytes()] = gradient
+                first_gradients[_batch_key(rows)] = gradient
             W_new, b_new, record = giant_step(
                 W, b, gradient, eta=eta, trainable=start.trainable,
                 max_row_move=config.max_row_move, normalize_rows=config.normalize_rows,
-                step=start.start_step + i, batch_size=len(rows), fresh_batch=fresh,
+                step=start.start_step + i, batch_size=n_rows, fresh_batch=fresh,
             )  # fmt: skip
             norms = np.sqrt((W_new * W_new).sum(axis=1) + b_new * b_new)
         if not np.all(np.isfinite(norms)) or norms.max() > config.divergence_factor * initial_norm:
@@ -386,13 +387,16 @@ def step_path(
 
 
 def selection_sample_rows(rng, n, config):
-    """The rows of the selection problem (drawn from ``rng``; all rows when few).
+    """The rows of the selection problem (all rows when few), drawn by a
+    ``numpy.random.Generator`` seeded from ``rng`` (a ``RandomState``).
 
-    The draw holds only the drawn rows in memory (Floyd's algorithm of
-    ``Generator.choice``), not a permutation of all ``n``.
+    ``Generator.choice`` holds only the drawn rows in memory once ``n`` exceeds both
+    10,000 and 50 times the sample (Floyd's algorithm); ``RandomState.choice`` would
+    permute all ``n`` rows (800 MB at 10^8 rows).
     """
     if n > config.selection_max_rows:
-        return np.sort(rng.choice(n, config.selection_max_rows, replace=False))
+        draw = np.random.default_rng(rng.randint(2**31 - 1))
+        return np.sort(draw.choice(n, config.selection_max_rows, replace=False))
     return np.arange(n)
 
 
@@ -454,12 +458,12 @@ def select_steps(sample, config, start, linear, verbose=0):
     for k, held in enumerate(folds):
         pool = np.setdiff1d(np.arange(sample.n), held)
         train, test = sample.take(pool), sample.take(held)
-        weights.append(test.weight)
+        weights.append(test.weights.array())
         fold_errors = _fold_errors(train, test, config, layer, linear, grid, k)
         for key, e in fold_errors.items():
             errors.setdefault(key, []).append(e)
             if verbose and key[1] > 0:
-                score = test.weight @ e / test.weight.sum()
+                score = test.weights.array() @ e / test.weight_sum
                 print(
                     f"[GiantStepRegressor] fold {k + 1}/{len(folds)} step_size={key[0]:g} "
                     f"step {key[1]}: held-out MSE={score:.4f}"
@@ -562,7 +566,7 @@ class FirstPass:
 def first_pass(data, gather, *, cross):
     """One pass: the moments of ``[X, Y]`` (cross products too with ``cross``) and the
     rows ``gather`` (sorted indices)."""
-    scale = float(data.weight.max())
+    scale = data.weights.largest
     d = data.n_features
 
     def kernel(block):
@@ -576,13 +580,18 @@ def first_pass(data, gather, *, cross):
     return FirstPass(total, gather, rows)
 
 
-def linear_fit_rows(weight, n_features):
-    """The rows the linear fit needs besides the moments: all weighted rows when there
-    are fewer than features (the dual form), else those scoring leave-one-out."""
-    weighted = np.flatnonzero(weight > 0)
-    if len(weighted) < n_features:
-        return weighted
-    return loo_index(weight)
+def _batch_key(rows):
+    """A dictionary key for a step's batch: its rows, or ``"all"`` for every row."""
+    return "all" if isinstance(rows, slice) else rows.tobytes()
+
+
+def linear_fit_rows(weights, n_features):
+    """The rows the linear fit needs besides the moments (``weights``: the
+    :class:`~skgiant._weights.RowWeights` of the rows): all weighted rows when there are
+    fewer than features (the dual form), else those scoring leave-one-out."""
+    if weights.n_weighted < n_features:
+        return weights.weighted_rows()
+    return loo_index(weights)
 
 
 __all__ = [

@@ -55,6 +55,7 @@ from ._ridge import (
     gram_statistics,
     ridge_coef,
 )
+from ._weights import as_row_weights
 
 #: Candidate A's penalty path, as multiples of the mean feature variance, strong to weak.
 SOFTMAX_RELATIVE_ALPHAS = np.logspace(2, -6, 17)
@@ -583,12 +584,10 @@ def fit_calibrated_ridge_readout(
 
 def calibration_index(sample_weight, calibration_rows=None):
     """The rows candidate B fits its temperature on: every weighted row, or at most
-    ``calibration_rows`` (default :data:`CALIBRATION_ROWS`) drawn with a fixed seed."""
+    ``calibration_rows`` (default :data:`CALIBRATION_ROWS`) drawn with a fixed seed
+    (``sample_weight``: an array or a :class:`~skgiant._weights.RowWeights`)."""
     cap = CALIBRATION_ROWS if calibration_rows is None else calibration_rows
-    rows = np.flatnonzero(sample_weight > 0)
-    if len(rows) > cap:
-        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
-    return rows
+    return as_row_weights(sample_weight).sample_weighted(cap, seed=0)
 
 
 def fit_calibrated_ridge_readout_on_rows(
@@ -632,21 +631,21 @@ def fit_calibrated_ridge_readout_on_rows(
             return Y[:, 0].astype(np.intp)
 
     eye = np.eye(n_classes)
-    weighted = np.flatnonzero(data.weight > 0)
-    if len(weighted) < n_features:
-        sample = data.take(weighted)
-        y_rows = labels(sample.Y)
-        eig = dual_eigen_readout(feature_map(sample.X), eye[y_rows], sample.weight)
-        return calibrate_ridge(eig, feature_map(sample.X), y_rows, sample.weight, alpha)
-    rows = calibration_index(data.weight, calibration_rows)
-    gram = gram_kernel(feature_map, float(data.weight.max()))
+    if data.weights.n_weighted < n_features:
+        sample = data.take(data.weights.weighted_rows())
+        y_rows, w = labels(sample.Y), sample.weights.array()
+        eig = dual_eigen_readout(feature_map(sample.X), eye[y_rows], w)
+        return calibrate_ridge(eig, feature_map(sample.X), y_rows, w, alpha)
+    rows = calibration_index(data.weights, calibration_rows)
+    gram = gram_kernel(feature_map, data.weights.largest)
 
     def kernel(block):  # the Gram statistics of the features and the one-hot labels
         return gram(replace(block, Y=eye[labels(block.Y)]))
 
     total, sample = data.reduce(kernel, floats_per_row=2 * (n_features + n_classes), gather=rows)
     eig = eigen_readout(total.gram_statistics(n_features, data.weight_sum))
-    return calibrate_ridge(eig, feature_map(sample.X), labels(sample.Y), sample.weight, alpha)
+    w = sample.weights.array()
+    return calibrate_ridge(eig, feature_map(sample.X), labels(sample.Y), w, alpha)
 
 
 def calibrate_ridge(eig, phi_rows, y_rows, w_rows, alpha):

@@ -56,6 +56,7 @@ from ._ridge import (
     solve_readout,
 )
 from ._selection import one_standard_error_choice
+from ._weights import as_row_weights
 
 #: Penalty grid of ``alpha="auto"``: multiples of the mean feature variance.
 RELATIVE_ALPHAS = np.logspace(-6, 2, 25)
@@ -134,32 +135,29 @@ def fit_readout(
     """
     if ratio is not None and n_linear:
         return _fixed_ratio(data, feature_map, n_features, n_linear, ratio, loo_rows, alpha)
-    weighted = np.flatnonzero(data.weight > 0)
-    if len(weighted) < n_features:  # the dual form: everything from the kernel matrix
-        sample = data.take(weighted)
-        rows = (feature_map(sample.X), sample.Y, sample.weight)
+    if data.weights.n_weighted < n_features:  # the dual form: all from the kernel matrix
+        sample = data.take(data.weights.weighted_rows())
+        rows = (feature_map(sample.X), sample.Y, sample.weights.array())
         return readout_from_statistics(None, rows, alpha=alpha, n_linear=n_linear)
-    kernel = gram_kernel(feature_map, float(data.weight.max()))
+    kernel = gram_kernel(feature_map, data.weights.largest)
     width = n_features + data.n_outputs
     if alpha != "auto":
         (total,) = data.reduce(kernel, floats_per_row=2 * width)
         stats = total.gram_statistics(n_features, data.weight_sum)
         return readout_from_statistics(stats, None, alpha=alpha, n_linear=n_linear)
-    index = loo_index(data.weight, loo_rows)
+    index = loo_index(data.weights, loo_rows)
     total, sample = data.reduce(kernel, floats_per_row=2 * width, gather=index)
     stats = total.gram_statistics(n_features, data.weight_sum)
-    rows = (feature_map(sample.X), sample.Y, sample.weight)
+    rows = (feature_map(sample.X), sample.Y, sample.weights.array())
     return readout_from_statistics(stats, rows, alpha=alpha, n_linear=n_linear)
 
 
-def loo_index(weight, loo_rows=None):
+def loo_index(weights, loo_rows=None):
     """The rows that score leave-one-out: every weighted row, or at most ``loo_rows``
-    (default :data:`LOO_ROWS`) of them drawn with a fixed seed."""
+    (default :data:`LOO_ROWS`) of them drawn with a fixed seed (``weights``: a
+    :class:`~skgiant._weights.RowWeights` or an array)."""
     cap = LOO_ROWS if loo_rows is None else loo_rows
-    rows = np.flatnonzero(weight > 0)
-    if len(rows) > cap:
-        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
-    return rows
+    return as_row_weights(weights).sample_weighted(cap, seed=0)
 
 
 def readout_from_statistics(stats, rows, *, alpha="auto", n_linear=0):

@@ -74,17 +74,12 @@ def _batch_moments(data, feature_map, n_features, weight_scale):
 def start_stream(data, feature_map, n_features, *, seed, capacity=LOO_ROWS):
     """The state after the first batch ``data`` (standardized :class:`RowData`), with a
     reservoir of at most ``capacity`` rows."""
-    scale = float(data.weight.max())
+    scale = data.weights.largest
     total = _batch_moments(data, feature_map, n_features, scale)
-    weighted = np.flatnonzero(data.weight > 0)
-    keep = weighted
-    if len(weighted) > capacity:
-        rng = np.random.default_rng([seed, 0])
-        keep = np.sort(rng.choice(weighted, capacity, replace=False))
-    sample = data.take(keep)
+    sample = data.take(data.weights.sample_weighted(capacity, seed=[seed, 0]))
     return StreamState(
-        total, scale, data.weight_sum, sample.X, sample.Y, sample.weight,
-        len(weighted), seed, 1, capacity,
+        total, scale, data.weight_sum, sample.X, sample.Y, sample.weights.array(),
+        data.weights.n_weighted, seed, 1, capacity,
     )  # fmt: skip
 
 
@@ -92,7 +87,7 @@ def add_batch(state, data, feature_map, n_features):
     """``state`` with the batch ``data`` (standardized :class:`RowData`) folded in: its
     moments added and the reservoir updated (algorithm R, seeded per batch)."""
     total = _batch_moments(data, feature_map, n_features, state.weight_scale)
-    weighted = np.flatnonzero(data.weight > 0)
+    weighted = data.weights.weighted_rows()
     rng = np.random.default_rng([state.seed, state.n_batches])
     # row t of the stream (0-based) replaces slot j ~ U{0..t} when j < capacity
     capacity = state.capacity
@@ -109,10 +104,11 @@ def add_batch(state, data, feature_map, n_features):
         appended = [index[r] for r in weighted[filling]]
         loo_X = np.vstack([loo_X, new.X[appended]])
         loo_Y = np.vstack([loo_Y, new.Y[appended]])
-        loo_w = np.r_[loo_w, new.weight[appended]]
+        new_w = new.weights.array()
+        loo_w = np.r_[loo_w, new_w[appended]]
         for r, j in zip(weighted[replacing], slots[replacing], strict=True):
             i = index[r]
-            loo_X[j], loo_Y[j], loo_w[j] = new.X[i], new.Y[i], new.weight[i]
+            loo_X[j], loo_Y[j], loo_w[j] = new.X[i], new.Y[i], new_w[i]
     return StreamState(
         state.moments + total, state.weight_scale, state.weight_sum + data.weight_sum,
         loo_X, loo_Y, loo_w, state.n_seen + len(weighted), state.seed, state.n_batches + 1,

@@ -46,7 +46,7 @@ def _explicit_design(problem, active, beta):
 def _lstsq_step(problem, active, W, beta, b0, alpha, mu):
     """argmin (1/S) sum_i w_i ||y_i - b0 - Z_i t||^2 + alpha ||t||^2 + mu ||t - vec W||^2."""
     Z = _explicit_design(problem, active, beta)
-    root = np.sqrt(problem.weight / problem.weight.sum())
+    root = np.sqrt(problem.weights.array() / problem.weights.array().sum())
     P = Z.shape[2]
     A = [Z[k] * root[:, None] for k in range(Z.shape[0])]
     b = [(problem.data.Y[:, k] - b0[k]) * root for k in range(Z.shape[0])]
@@ -79,7 +79,7 @@ def test_dense_solve_with_fewer_rows_than_unknowns_uses_the_design_rows(m, mu):
     system = alt.hidden_system(problem, active, W, beta, b0, "dense")
     assert system.M is None and system.rows.shape == (9 * m, 20)
     Z = _explicit_design(problem, active, beta)
-    w = problem.weight / problem.weight.sum()
+    w = problem.weights.array() / problem.weights.array().sum()
     M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(m))
     assert_allclose(system.diagonal.ravel(), np.diag(M), atol=1e-12)
     Z_rows = system.rows.dense()  # rows (i, k), i-major
@@ -111,7 +111,7 @@ def test_normal_operators_equal_explicit_design(m, slope, monkeypatch):
     W, beta, b0 = _network(problem, p=4)
     active = alt.activation_pattern(problem, W)
     Z = _explicit_design(problem, active, beta)
-    w = problem.weight / problem.weight.sum()
+    w = problem.weights.array() / problem.weights.array().sum()
     M = sum(Z[k].T @ (Z[k] * w[:, None]) for k in range(Z.shape[0]))
     r = sum(Z[k].T @ ((problem.data.Y[:, k] - b0[k]) * w) for k in range(Z.shape[0]))
     V = np.random.default_rng(3).normal(size=W.shape)
@@ -202,8 +202,9 @@ def test_singular_system_falls_back_to_minimum_norm():
     sol = alt.solve_hidden_dense(problem, active, W, beta, b0, 0.0, 0.0)
     assert sol.method == "eigh"
     assert np.all(np.isfinite(sol.W))
-    Z = _explicit_design(problem, active, beta)[0] * np.sqrt(problem.weight)[:, None]
-    ref = np.linalg.lstsq(Z, (problem.data.Y[:, 0] - b0[0]) * np.sqrt(problem.weight), rcond=None)
+    root = np.sqrt(problem.weights.array())
+    Z = _explicit_design(problem, active, beta)[0] * root[:, None]
+    ref = np.linalg.lstsq(Z, (problem.data.Y[:, 0] - b0[0]) * root, rcond=None)
     assert_allclose(sol.W.ravel(), ref[0], atol=1e-6)
 
 
@@ -212,8 +213,8 @@ def test_readout_step_equals_sklearn_ridge():
     W, _, _ = _network(problem, p=6)
     beta, b0 = alt.solve_beta(problem, W, 0.05)
     phi = alt.hidden_features(_X1(problem), W, problem.slope)
-    ref = Ridge(alpha=0.05 * problem.weight.sum()).fit(
-        phi, problem.data.Y, sample_weight=problem.weight
+    ref = Ridge(alpha=0.05 * problem.weights.array().sum()).fit(
+        phi, problem.data.Y, sample_weight=problem.weights.array()
     )
     assert_allclose(beta.T, ref.coef_, rtol=1e-8, atol=1e-10)
     assert_allclose(b0, ref.intercept_, rtol=1e-8, atol=1e-10)
@@ -410,7 +411,7 @@ def test_passes_per_accepted_iteration(solver):
 def _true_loss(problem, W, beta, b0, alpha):
     """J from its definition, on the rows read directly."""
     f = alt.hidden_features(_X1(problem), W, problem.slope) @ beta + b0
-    w = problem.weight
+    w = problem.weights.array()
     mse = w @ np.sum((problem.data.Y - f) ** 2, axis=1) / w.sum()
     return mse + alpha * (np.sum(W**2) + np.sum(beta**2))
 
@@ -419,7 +420,7 @@ def _mean_normal_diagonal(problem, W, beta):
     """Mean of the diagonal of M = Z^T D Z / S at the pattern of W (explicit design)."""
     active = _X1(problem) @ W.T > 0
     Z = _explicit_design(problem, active, beta)
-    w = problem.weight / problem.weight.sum()
+    w = problem.weights.array() / problem.weights.array().sum()
     return np.mean(sum((Z[k] ** 2).T @ w for k in range(Z.shape[0])))
 
 
@@ -505,8 +506,8 @@ def test_revival_is_kept_only_if_the_loss_does_not_rise(scale, monkeypatch):
     W_new = state.W.copy()
     W_new[:2] = drawn
     phi = alt.hidden_features(_X1(problem), W_new, problem.slope)
-    ridge = Ridge(alpha=alpha * problem.weight.sum())
-    ridge.fit(phi, problem.data.Y, sample_weight=problem.weight)
+    ridge = Ridge(alpha=alpha * problem.weights.array().sum())
+    ridge.fit(phi, problem.data.Y, sample_weight=problem.weights.array())
     coef = np.reshape(ridge.coef_, (-1, W_new.shape[0])).T
     candidate = _true_loss(problem, W_new, coef, np.reshape(ridge.intercept_, -1), alpha)
     W_old = state.W.copy()

@@ -58,6 +58,68 @@ SETTINGS = {
 }
 
 
+def test_block_weights_are_summarized_and_looked_up_in_the_blocks(threads):
+    """BlockWeights (weights left in the blocks) answer as the array would: totals in one
+    compute, the weights of given rows, and ranks among the weighted rows mapped to rows
+    (a block without weighted rows included)."""
+    w = np.random.default_rng(3).uniform(0.0, 2.0, size=1000)
+    w[::3] = 0.0
+    w[200:400] = 0.0  # a whole block of zeros
+    chunks = (150, 50, 200, 333, 267)
+    with _Computes() as computes:
+        weights = skdask.BlockWeights.of(da.from_array(w, chunks=(chunks,)))
+    assert computes.count == 1
+    assert weights.total == pytest.approx(w.sum(), rel=1e-14)
+    assert (weights.largest, weights.smallest) == (w.max(), w.min())
+    assert weights.n_weighted == np.count_nonzero(w) and weights.finite
+    rows = np.array([0, 3, 250, 401, 999])
+    np.testing.assert_array_equal(weights.at(rows), w[rows])
+    weighted = np.flatnonzero(w > 0)
+    ranks = np.array([0, 5, 130, len(weighted) - 1])
+    np.testing.assert_array_equal(weights.positions(ranks), weighted[ranks])
+    with _Computes() as computes:
+        sample = weights.sample_weighted(100, seed=0)
+    assert computes.count == 1
+    expected = np.sort(np.random.default_rng(0).choice(weighted, 100, replace=False))
+    np.testing.assert_array_equal(sample, expected)
+    np.testing.assert_array_equal(weights.weighted_rows(), weighted)
+
+
+def _refuse_row_vectors(monkeypatch, n):
+    """Make numpy refuse to allocate a vector of ``n`` entries (the rows of the fit)."""
+    for name in ("arange", "zeros", "ones", "empty", "full", "flatnonzero"):
+        original = getattr(np, name)
+
+        def guarded(*args, _original=original, _name=name, **kwargs):
+            out = _original(*args, **kwargs)
+            if np.ndim(out) >= 1 and len(out) == n:
+                raise AssertionError(f"np.{_name} made a vector of all {n} rows")
+            return out
+
+        monkeypatch.setattr(np, name, guarded)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unit weights", "dask weights"])
+def test_the_driver_holds_no_vector_of_all_rows(threads, monkeypatch, weighted):
+    """A GiantStep fit on dask makes no driver-side array as long as the rows: the
+    weights stay in the blocks (or are not stored at all), the full-batch step needs no
+    row index, and the selection sample and leave-one-out rows are drawn without a
+    permutation of all rows (``n`` beyond 50 times the samples, where
+    ``Generator.choice`` draws by Floyd's algorithm)."""
+    n = 30001  # > 50 * 512 leave-one-out rows
+    X, y = _data(n=n, d=3)
+    w = _weights(n) if weighted else None
+    Xd, yd, wd = _dask(X, y, chunk=5000, weights=w)
+    params = dict(n_hidden=8, random_state=0, solver_options={"selection_max_rows": 200})
+    local = GiantStepRegressor(**params).fit(X, y, sample_weight=w)
+    with pytest.raises(AssertionError):  # the guard works
+        _refuse_row_vectors(monkeypatch, n)
+        np.zeros(n)
+    model = GiantStepRegressor(**params).fit(Xd, yd, sample_weight=wd)
+    monkeypatch.undo()
+    _assert_same_model(local, model, X)
+
+
 @pytest.mark.parametrize("case", list(SETTINGS))
 def test_fit_equals_the_in_memory_fit(scheduler, case):
     X, y = _data(m=2 if case == "multi-output" else 1)
@@ -112,7 +174,7 @@ def test_blocks_carry_global_row_indices(threads):
     total, rows = data.reduce(kernel, gather=gather)
     np.testing.assert_allclose(total, expected, rtol=1e-12)
     np.testing.assert_array_equal(rows.X, X[gather])
-    np.testing.assert_array_equal(rows.weight, w[gather])
+    np.testing.assert_array_equal(rows.weights.array(), w[gather])
     np.testing.assert_array_equal(data.take(gather).Y, y[gather, None])
     np.testing.assert_allclose(data.map(lambda b: b.X[:, :1] * 2.0), X[:, :1] * 2.0)
     assert data.passes == 3
@@ -449,7 +511,7 @@ def test_views_number_their_rows_like_a_gathered_copy(threads, monkeypatch):
         gather = np.array([0, 1, len(inner) // 2, len(inner) - 1])
         taken = view.take(gather)
         np.testing.assert_array_equal(taken.X, reference.X[gather])
-        np.testing.assert_array_equal(taken.weight, reference.weight[gather])
+        np.testing.assert_array_equal(taken.weights.array(), reference.weights.array()[gather])
         assert data.passes == 3  # the view's passes count on the data's counter
 
 
@@ -459,7 +521,7 @@ def test_alternating_patterns_are_recomputed_in_the_blocks(threads):
     X, y = _data(n=700)
     problem = alt.Problem.from_arrays(X, y, np.linspace(0.2, 1.5, len(X)), slope=0.1)
     Xd, yd, _ = _dask(X, y[:, None], chunk=250)
-    remote = alt.Problem(DaskRowData(Xd, yd, problem.weight, chunk=100), slope=0.1)
+    remote = alt.Problem(DaskRowData(Xd, yd, problem.weights.array(), chunk=100), slope=0.1)
     rng = np.random.default_rng(3)
     W = alt.init_weights(rng, 6, X.shape[1], "fan_in")
     beta, b0 = rng.normal(size=(6, 1)), np.array([0.2])

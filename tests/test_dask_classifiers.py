@@ -12,7 +12,7 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from test_dask import _Computes, _counting, _dask  # noqa: E402
+from test_dask import _Computes, _counting, _dask, _refuse_row_vectors  # noqa: E402
 
 import skgiant._classifier_base as classifier_base  # noqa: E402
 import skgiant._dask as skdask  # noqa: E402
@@ -192,7 +192,11 @@ def test_labels_are_found_and_encoded_in_the_blocks(threads):
     assert computes.count == 1
     np.testing.assert_array_equal(labels.classes, ["a", "b", "c"])
     np.testing.assert_allclose(labels.counts, [3 + 7 + 8 + 10, 1 + 2 + 4, 5 + 6 + 9])
-    np.testing.assert_array_equal(labels.weight, w)
+    # the weights stay in the blocks, summarized in the same compute
+    assert isinstance(labels.weights, skdask.BlockWeights)
+    assert labels.weights.total == w.sum() and labels.weights.largest == 10.0
+    assert labels.weights.n_weighted == 10
+    np.testing.assert_array_equal(labels.weights.array(), w)
     encoded = labels.encode(np.array(["a", "b", "c", "d"], dtype=object))
     assert isinstance(encoded, da.Array)
     np.testing.assert_array_equal(encoded.compute(), np.searchsorted(["a", "b", "c"], y))
@@ -201,8 +205,11 @@ def test_labels_are_found_and_encoded_in_the_blocks(threads):
     per_class = np.array([2.0, 3.0, 5.0, 7.0])
     with _Computes() as computes:
         folded = labels.fold(encoded, per_class)
-    assert computes.count == 1
-    np.testing.assert_array_equal(folded, w * per_class[np.searchsorted(["a", "b", "c"], y)])
+    assert computes.count == 1  # the summary of the folded weights
+    expected = w * per_class[np.searchsorted(["a", "b", "c"], y)]
+    assert isinstance(folded, skdask.BlockWeights) and folded.total == expected.sum()
+    assert folded.largest == expected.max() and folded.n_weighted == 10
+    np.testing.assert_array_equal(folded.array(), expected)
 
 
 def test_misaligned_labels_are_rechunked_and_bad_input_refused(threads):
@@ -445,3 +452,23 @@ def test_features_read_as_the_regressor_on_one_hot_labels(threads):
     regressor = GiantStepRegressor(n_hidden=16, random_state=0).fit(X, np.eye(3)[y])
     expected = regressor.network_.hidden(X)
     assert np.abs(features.network_.hidden(X) - expected).max() <= 1e-8 * np.abs(expected).max()
+
+
+def test_the_driver_holds_no_vector_of_all_rows(threads, monkeypatch):
+    """With class weights folded into dask weights, the classifier's fit (the calibrated
+    ridge readout, as on many rows) makes no driver-side array as long as the rows."""
+    import skgiant._probability as probability
+
+    n = 30001
+    X, y = _classes(n=n, d=4)
+    w = np.random.default_rng(4).uniform(0.0, 2.0, size=n)
+    Xd, yd, wd = _dask(X, NAMES[y], chunk=5000, weights=w)
+    monkeypatch.setattr(classifier_base, "SOFTMAX_MAX_ENTRIES", 1000)
+    monkeypatch.setattr(probability, "CALIBRATION_ROWS", 256)
+    params = dict(FAST, n_hidden=8, class_weight="balanced")
+    local = GiantStepClassifier(**params).fit(X, NAMES[y], sample_weight=w)
+    _refuse_row_vectors(monkeypatch, n)
+    model = GiantStepClassifier(**params).fit(Xd, yd, sample_weight=wd)
+    monkeypatch.undo()
+    assert model.readout_method_ == local.readout_method_ == "calibrated_ridge"
+    np.testing.assert_allclose(model.predict_proba(X), local.predict_proba(X), atol=1e-8)

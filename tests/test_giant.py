@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skgiant._blocks import RowData
 from skgiant._giant import (
@@ -104,26 +104,28 @@ def test_normalize_rows_keeps_row_norms():
 
 
 def test_batch_schedule_fresh_then_reused_and_continuable():
-    pool = np.arange(3, 23)  # 20 rows
-    sched = batch_schedule(7, pool, 6, 5)
+    sched = batch_schedule(7, 20, 6, 5)
     batches = [rows for rows, _ in sched]
     assert [fresh for _, fresh in sched] == [True, True, True, False, False]
     first_pass = np.concatenate(batches[:3])
-    assert len(np.unique(first_pass)) == 18 and set(first_pass) <= set(pool)
+    assert len(np.unique(first_pass)) == 18 and set(first_pass) <= set(range(20))
+    # the epoch's order is a permutation of the rows drawn with the seed
+    order = np.random.default_rng([7, 0]).permutation(20)
+    assert_array_equal(batches[1], np.sort(order[6:12]))
     # continuing from step 2 reproduces the tail of the schedule exactly
-    tail = batch_schedule(7, pool, 6, 3, start_step=2)
+    tail = batch_schedule(7, 20, 6, 3, start_step=2)
     for (r1, f1), (r2, f2) in zip(sched[2:], tail, strict=True):
         assert_allclose(r1, r2)
         assert f1 == f2
 
 
 def test_batch_schedule_full_batch_takes_every_row_each_step():
-    pool = np.array([9, 2, 5, 7])
-    sched = batch_schedule(3, pool, 10, 3, start_step=0)  # batch larger than the pool
+    # a batch as large as the rows is every row, as a slice (no vector of n indices)
+    sched = batch_schedule(3, 4, 10, 3, start_step=0)  # batch larger than the rows
     for rows, _ in sched:
-        assert_allclose(rows, [2, 5, 7, 9])
+        assert rows == slice(0, 4)
     assert [fresh for _, fresh in sched] == [True, False, False]
-    assert [fresh for _, fresh in batch_schedule(3, pool, 4, 2, start_step=1)] == [False, False]
+    assert [fresh for _, fresh in batch_schedule(3, 4, 4, 2, start_step=1)] == [False, False]
 
 
 def test_alignment_and_effective_rank():
