@@ -165,6 +165,10 @@ class Labels:
         """The first layer's targets (:func:`class_targets`)."""
         return class_targets(encoded, n_classes)
 
+    def one_hot(self, encoded, n_classes):
+        """The one-hot matrix of the encoded labels, ``(n, n_classes)``."""
+        return np.eye(n_classes)[encoded]
+
     @property
     def total(self):
         """The total sample weight."""
@@ -235,27 +239,33 @@ class TwoLayerClassifierBase(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         (``weight`` is then a :class:`~skgiant._weights.RowWeights`), and class weights
         other than 1 take one more pass over the labels.
         """
-        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
-            from ._dask import validate_dask_labels
-
-            X, labels = validate_dask_labels(
-                self, X, y, sample_weight, reset=reset, min_samples=min_samples
-            )
-        else:
-            X, y = validate_data(
-                self, X, y, reset=reset, dtype=[np.float64, np.float32],
-                ensure_min_samples=min_samples,
-            )  # fmt: skip
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            check_weights(self, sample_weight, min_samples)
-            labels = find_labels(y, sample_weight)
+        X, labels = self._read_labels(X, y, sample_weight, reset=reset, min_samples=min_samples)
         per_class = self._class_weights(labels, reset)
         encoded = labels.encode(self.classes_)
         weight = labels.fold(encoded, per_class)
         check_weights(self, weight, min_samples)
         return X, labels.targets(encoded, len(self.classes_)), weight, labels.y
+
+    def _read_labels(self, X, y, sample_weight, *, reset, min_samples):
+        """Validate the inputs, labels and sample weights; returns ``(X, labels)``, the
+        labels as :class:`Labels` (in memory) or
+        :class:`~skgiant._dask.DaskLabels` (dask input: found in one pass over the label
+        blocks, :func:`skgiant._dask.validate_dask_labels`)."""
+        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            from ._dask import validate_dask_labels
+
+            return validate_dask_labels(
+                self, X, y, sample_weight, reset=reset, min_samples=min_samples
+            )
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=[np.float64, np.float32],
+            ensure_min_samples=min_samples,
+        )  # fmt: skip
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        check_weights(self, sample_weight, min_samples)
+        return X, find_labels(y, sample_weight)
 
     def _class_weights(self, labels, reset):
         """Set ``classes_`` from the labels found (or check them against it), and return

@@ -590,6 +590,13 @@ class DaskLabels:
             chunks=(encoded.chunks[0], (width,)), meta=np.empty((0, 0)),
         )  # fmt: skip
 
+    def one_hot(self, encoded, n_classes):
+        """The one-hot matrix of the encoded labels, ``(n, n_classes)``, lazily."""
+        return encoded.map_blocks(
+            _one_hot, n_classes, dtype=np.float64, new_axis=1,
+            chunks=(encoded.chunks[0], (n_classes,)), meta=np.empty((0, 0)),
+        )  # fmt: skip
+
     def fold(self, encoded, per_class):
         """The sample weights times the weight of each row's class, in the blocks: one
         pass over the label blocks (summarizing them, :class:`BlockWeights`), unless every
@@ -602,6 +609,10 @@ class DaskLabels:
         if not isinstance(self.weights, UnitWeights):
             factor = block_values(self.weights, encoded.chunks[0]) * factor
         return BlockWeights.of(factor)
+
+
+def _one_hot(encoded, n_classes):
+    return np.eye(n_classes)[encoded]
 
 
 def _encode_labels(y, known):

@@ -9,6 +9,7 @@ data, encodes its targets as a matrix and calls :meth:`GiantStepBase._fit_giant_
 """
 
 import warnings
+from dataclasses import replace
 from functools import partial
 from numbers import Integral, Real
 
@@ -34,10 +35,9 @@ from ._giant_solver import (
     selection_sample_rows,
 )
 from ._memory import require_memory
-from ._moments import moments
 from ._network import TwoLayerNetwork, scaling_from_moments
 from ._readout import LOO_ROWS
-from ._streaming import add_batch, row_data, solve_stream, start_stream
+from ._streaming import add_batch, solve_stream, start_stream
 
 #: Row chunks beyond this size only cost memory traffic (``working_memory`` can lower it
 #: further): at width 1024, 1024-row chunks make the Gram pass about 15% faster than one
@@ -68,8 +68,9 @@ class GiantStepBase:
 
     def _fit_giant_steps(self, X, Y, sw, y_user, continuing):
         """Fit on validated data: ``Y`` is the float64 target matrix, ``y_user`` what
-        callbacks are given as ``y``. Sets the fitted attributes; returns the solver's
-        result. A fit ends any ``partial_fit`` stream."""
+        callbacks are given as ``y``. Sets the fitted attributes; returns the scaling of
+        the rows (``input_*`` as the network takes them, and the targets' ``y_mean``
+        and ``y_scale``). A fit ends any ``partial_fit`` stream."""
         self.__dict__.pop("_stream", None)
         config = self._config(continuing)
         self._check_problem(X.shape[0], X.shape[1], Y.shape[1], continuing)
@@ -99,7 +100,7 @@ class GiantStepBase:
             dead = int(np.count_nonzero(self._hidden_means(result)[: self.n_hidden] <= 0))
             warn_dead_units(self, dead, self.n_hidden, "Lower step_size or bias_scale.")
         progress.close()
-        return result
+        return scaling
 
     def _final_readout(self, config):
         """The model's readout ``(data, W, b) -> readout``; None: the ridge readout."""
@@ -260,19 +261,13 @@ class GiantStepBase:
         """Whether a ``partial_fit`` stream is under way (else the next call starts one)."""
         return hasattr(self, "_stream")
 
-    def _check_stream_input(self, *arrays):
-        """``partial_fit`` reads every batch in memory: refuse dask collections."""
-        if any(is_dask_collection(a) for a in arrays):
-            raise TypeError(
-                f"{type(self).__name__}.partial_fit does not accept dask collections: it "
-                "reads each batch in memory. Pass numpy arrays (X_batch.compute())."
-            )
-
     def _start_stream(self, X, Y, sw, *, y_mean=None, y_scale=None):
         """After the fit on the first batch: the stream of its readout statistics.
 
         ``Y`` are the targets of the streamed readout, standardized by ``y_mean`` and
         ``y_scale`` when given (as given otherwise); ``sw`` the weights of the fit.
+        ``X``, ``Y`` and ``sw`` may be dask collections, as :meth:`_fit_giant_steps`
+        takes them: the batch is then read in its blocks (one pass).
         """
         net = self.network_
         self._stream_scaling = dict(
@@ -280,10 +275,22 @@ class GiantStepBase:
             y_scale=y_scale,
         )  # fmt: skip
         features, k = self._stream_features()
-        data = row_data(X, Y, sw, self._stream_scaling, chunk=self._stream_chunk(*X.shape))
+        data = self._stream_rows(X, Y, sw, self._stream_scaling)
         self._stream = start_stream(
             data, features, k, seed=self._batch_seed, capacity=self._stream_capacity
         )
+
+    def _stream_rows(self, X, Y, sw, scaling):
+        """A batch as :class:`~skgiant._blocks.RowData` (on the blocks of a dask array
+        if given one, whose first pass checks that the rows are finite), standardized as
+        ``scaling`` says (``None``: raw)."""
+        raw = _row_data_class(X)(X, Y, sw, chunk=self._stream_chunk(*X.shape))
+        if scaling is None:
+            return raw
+        return replace(
+            raw, x_mean=scaling["input_mean"], x_scale=scaling["input_scale"],
+            y_mean=scaling.get("y_mean"), y_scale=scaling.get("y_scale"),
+        )  # fmt: skip
 
     def _continue_stream(self, X, Y, sw):
         """Fold a later batch (validated, targets as for :meth:`_start_stream`) into the
@@ -291,14 +298,16 @@ class GiantStepBase:
         to the batch's range)."""
         net = self.network_
         scaling = dict(self._stream_scaling)
-        if self.clip_inputs:
+        if self.clip_inputs:  # one more pass: the range of the batch
             previous = dict(mean=net.input_mean, scale=net.input_scale,
                             bounds=(net.input_low, net.input_high))  # fmt: skip
-            batch = moments(np.asarray(X, dtype=np.float64), sw, cross=False)
+            raw = self._stream_rows(X, Y, sw, None)
+            batch = first_pass(raw, np.zeros(0, dtype=np.intp), cross=False).moments
+            batch = batch.columns(slice(0, X.shape[1]))
             widened = scaling_from_moments(batch, clip=True, previous=previous)
             scaling.update(input_low=widened["input_low"], input_high=widened["input_high"])
         features, k = self._stream_features()
-        data = row_data(X, Y, sw, scaling, chunk=self._stream_chunk(*X.shape))
+        data = self._stream_rows(X, Y, sw, scaling)
         self._stream = add_batch(self._stream, data, features, k)
         readout = self._solve_stream(features, k)
         self._set_readout_fitted(readout)

@@ -9,21 +9,19 @@ features, through the solver's ``final_readout`` hook.
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.multiclass import unique_labels
 
-from ._base import check_weights, validate_fit_data
+from ._base import check_weights
 from ._classifier_base import (
     CLASS_WEIGHT_CONSTRAINT,
     TwoLayerClassifierBase,
-    class_targets,
     fit_class_readout,
     logit_coefficients,
 )
 from ._compat import _fit_context
 from ._giant import readout_features
 from ._giant_base import GiantStepBase
-from ._probability import CALIBRATION_ROWS, ProbabilityReadout, class_sample_weight
+from ._probability import CALIBRATION_ROWS, ProbabilityReadout, class_weights
 from ._streaming import solve_calibrated_stream
 
 
@@ -290,14 +288,14 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         given (or those of the previous fit). Each later call keeps the first layer,
         the standardization of the inputs and the step size, adds the batch's moments
         of the readout features and of the one-hot labels to those of all the rows
-        seen (one pass over the batch), and re-solves the **calibrated ridge readout**
-        on all of them: the ridge regression on the one-hot labels, exactly the one of
-        every row seen (for a fixed ``alpha``; ``"auto"`` chooses it again at every
-        call), mapped through a softmax whose temperature and per-class offsets are
-        fitted on exact leave-one-out scores of a uniform sample (a seeded reservoir)
-        of at most 16,384 of the rows seen. Until more rows than that have been seen,
-        this is the calibrated ridge readout that :meth:`fit` would fit on all of them
-        with the first batch's first layer.
+        seen (one pass over the batch, two with ``clip_inputs``), and re-solves the
+        **calibrated ridge readout** on all of them: the ridge regression on the
+        one-hot labels, exactly the one of every row seen (for a fixed ``alpha``;
+        ``"auto"`` chooses it again at every call), mapped through a softmax whose
+        temperature and per-class offsets are fitted on exact leave-one-out scores of
+        a uniform sample (a seeded reservoir) of at most 16,384 of the rows seen.
+        Until more rows than that have been seen, this is the calibrated ridge readout
+        that :meth:`fit` would fit on all of them with the first batch's first layer.
 
         The first call's readout is the one of :meth:`fit` (the softmax readout on a
         small batch); from the second call on ``readout_method_`` is
@@ -317,7 +315,9 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         frequencies of the whole stream are unknown at the first call. Pass a dict
         instead, e.g. ``compute_class_weight("balanced", classes=classes, y=y_sample)``
         from :func:`sklearn.utils.class_weight.compute_class_weight` on a large enough
-        sample of the labels. Dask inputs are not supported.
+        sample of the labels. A batch may be a dask array or DataFrame with dask or
+        in-memory labels (read in its blocks, as :meth:`fit` reads them; the same model
+        as in memory).
 
         Parameters
         ----------
@@ -354,20 +354,20 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         True
         """
         first = not self._stream_started()
-        X, encoded, weight = self._validate_batch(X, y, classes, sample_weight, first)
+        X, labels, encoded, weight = self._validate_batch(X, y, classes, sample_weight, first)
         n_classes = len(self.classes_)
         if first:
-            targets = class_targets(encoded, n_classes)
-            self._fit_giant_steps(X, targets, weight, self.classes_[encoded], False)
-            self._start_stream(X, np.eye(n_classes)[encoded], weight)
+            targets = labels.targets(encoded, n_classes)
+            self._fit_giant_steps(X, targets, weight, labels.y, False)
+            self._start_stream(X, labels.one_hot(encoded, n_classes), weight)
         else:
-            self._continue_stream(X, np.eye(n_classes)[encoded], weight)
+            self._continue_stream(X, labels.one_hot(encoded, n_classes), weight)
         return self
 
     def _validate_batch(self, X, y, classes, sample_weight, first):
-        """Validate a batch of :meth:`partial_fit`; returns ``(X, encoded labels,
-        weights with the class weights folded in)``. Sets ``classes_`` on the first call."""
-        self._check_stream_input(X, y, sample_weight)
+        """Validate a batch of :meth:`partial_fit`; returns ``(X, labels, encoded
+        labels, weights with the class weights folded in)`` (on dask input the labels
+        and weights stay in the blocks). Sets ``classes_`` on the first call."""
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit: the class "
@@ -377,22 +377,22 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
                 "the stream's labels."
             )
         known = self._stream_classes(classes, first)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        labels, encoded = np.unique(y, return_inverse=True)
-        unknown = labels[~np.isin(labels, known)]
+        X, labels = self._read_labels(
+            X, y, sample_weight, reset=first, min_samples=2 if first else 1
+        )
+        unknown = labels.classes[~np.isin(labels.classes, known)]
         if unknown.size:
             raise ValueError(
                 f"partial_fit: y has labels {unknown.tolist()} that are not in classes "
                 f"{known.tolist()}; pass every class of the stream as classes on the "
                 "first call."
             )
-        encoded = np.searchsorted(known, labels)[encoded]
-        X, _, sw, _ = validate_fit_data(
-            self, X, encoded, sample_weight, reset=first, min_samples=2 if first else 1
-        )
-        weight = class_sample_weight(encoded, self.class_weight, known, sw)
-        present = np.bincount(encoded, weights=weight, minlength=len(known)) > 0
+        encoded = labels.encode(known)
+        per_class = class_weights(None, None, self.class_weight, known)
+        weight = labels.fold(encoded, per_class)
+        counts = np.zeros(len(known))
+        counts[np.searchsorted(known, labels.classes)] = labels.counts
+        present = counts * per_class > 0
         if first and np.count_nonzero(present) < 2:
             raise ValueError(
                 f"{type(self).__name__}.partial_fit needs samples of at least 2 classes "
@@ -402,7 +402,7 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         check_weights(self, weight, 1)
         if first:
             self.classes_ = known
-        return X, encoded, weight
+        return X, labels, encoded, weight
 
     def _stream_classes(self, classes, first):
         """The classes of the stream: ``classes`` on the first call (or the ``classes_``

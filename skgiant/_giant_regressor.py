@@ -10,7 +10,6 @@ from ._base import TwoLayerRegressorBase, validate_fit_data
 from ._compat import _fit_context
 from ._giant_base import GiantStepBase
 from ._intervals import IntervalMixin
-from ._moments import moments
 
 #: The setting of the theory (Dandi et al.): no biases, no linear term, plain labels,
 #: symmetric initialization, frozen random second layer. Tests and the paper scripts
@@ -349,9 +348,10 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         not known here) is a full :meth:`fit` on its batch. Each later call keeps the
         first layer, the standardization of the inputs and targets and the step size,
         adds the batch's moments of the readout features and targets to those of all
-        the rows seen (one pass over the batch), and re-solves the ridge readout on
-        all of them: with a fixed ``alpha`` the readout is exactly the one a fit of
-        the readout on every row seen would give, for the first batch's first layer.
+        the rows seen (one pass over the batch, two with ``clip_inputs``), and
+        re-solves the ridge readout on all of them: with a fixed ``alpha`` the readout
+        is exactly the one a fit of the readout on every row seen would give, for the
+        first batch's first layer.
         With ``alpha="auto"`` the penalty is chosen again at every call, by exact
         leave-one-out error on a uniform sample (a seeded reservoir) of at most 512 of
         the rows seen.
@@ -361,7 +361,8 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
         Shuffle the stream, or make the first batch a random sample of the data, large
         enough for a good ``fit`` on its own. Clipping bounds (``clip_inputs``) widen to
         the range of every batch seen. Calling :meth:`fit` ends the stream.
-        ``intervals=True`` and dask inputs are not supported.
+        ``intervals=True`` is not supported. A batch may be a dask array or DataFrame
+        (read in its blocks, as :meth:`fit` reads them; the same model as in memory).
 
         Parameters
         ----------
@@ -394,17 +395,16 @@ class GiantStepRegressor(IntervalMixin, GiantStepBase, TwoLayerRegressorBase):
                 "partial_fit does not support intervals=True: the intervals are calibrated "
                 "by refitting on halves of all the rows. Use fit, or intervals=False."
             )
-        self._check_stream_input(X, y, sample_weight)
         first = not self._stream_started()
         X, Y, sw, y_was_1d = validate_fit_data(
-            self, X, y, sample_weight, reset=first, min_samples=2 if first else 1
-        )
+            self, X, y, sample_weight, reset=first, min_samples=2 if first else 1,
+            allow_dask=True,
+        )  # fmt: skip
         if first:  # a full fit, then the moments of its readout features
             self._y_was_1d = y_was_1d
-            self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, False)
+            scaling = self._fit_giant_steps(X, Y, sw, Y.ravel() if y_was_1d else Y, False)
             self.interval_calibration_ = None
-            y_mean, y_scale = moments(Y, sw, cross=False).mean_and_scale()
-            self._start_stream(X, Y, sw, y_mean=y_mean, y_scale=y_scale)
+            self._start_stream(X, Y, sw, y_mean=scaling["y_mean"], y_scale=scaling["y_scale"])
             return self
         m = self.initial_signs_.shape[1]
         if Y.shape[1] != m:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._blocks import RowData
 from ._moments import Moments, gram_kernel
 from ._probability import calibrate_ridge
 from ._readout import LOO_ROWS, readout_from_statistics
@@ -84,35 +83,30 @@ def start_stream(data, feature_map, n_features, *, seed, capacity=LOO_ROWS):
 
 
 def add_batch(state, data, feature_map, n_features):
-    """``state`` with the batch ``data`` (standardized :class:`RowData`) folded in: its
-    moments added and the reservoir updated (algorithm R, seeded per batch)."""
+    """``state`` with the batch ``data`` (standardized :class:`RowData`, in memory or on
+    dask blocks) folded in: its moments added (one pass) and the reservoir updated.
+
+    The reservoir stays a uniform sample without replacement of the weighted rows seen:
+    of the ``t`` earlier rows and the ``b`` weighted rows of the batch, the new
+    reservoir of ``C = min(capacity, t + b)`` rows takes ``K`` rows of the batch, ``K``
+    hypergeometric (``b`` of ``t + b``, ``C`` drawn), drawn uniformly by rank
+    (:meth:`~skgiant._weights.RowWeights.sample_weighted`), and ``C - K`` of the current
+    reservoir (itself a uniform sample of the ``t``), drawn uniformly. The draws are
+    seeded per batch and hold ``O(C)`` numbers, however large the batch.
+    """
     total = _batch_moments(data, feature_map, n_features, state.weight_scale)
-    weighted = data.weights.weighted_rows()
+    t, b, capacity = state.n_seen, data.weights.n_weighted, state.capacity
     rng = np.random.default_rng([state.seed, state.n_batches])
-    # row t of the stream (0-based) replaces slot j ~ U{0..t} when j < capacity
-    capacity = state.capacity
-    t = state.n_seen + np.arange(len(weighted))
-    slots = np.floor(rng.random(len(weighted)) * (t + 1)).astype(np.int64)
-    loo_X, loo_Y, loo_w = state.loo_X, state.loo_Y, state.loo_w
-    filling = t < capacity  # the reservoir is not full yet: every row is kept
-    replacing = ~filling & (slots < capacity)
-    wanted = weighted[filling | replacing]
-    if len(wanted):
-        new = data.take(wanted)
-        index = {r: i for i, r in enumerate(wanted)}
-        loo_X, loo_Y, loo_w = loo_X.copy(), loo_Y.copy(), loo_w.copy()
-        appended = [index[r] for r in weighted[filling]]
-        loo_X = np.vstack([loo_X, new.X[appended]])
-        loo_Y = np.vstack([loo_Y, new.Y[appended]])
-        new_w = new.weights.array()
-        loo_w = np.r_[loo_w, new_w[appended]]
-        for r, j in zip(weighted[replacing], slots[replacing], strict=True):
-            i = index[r]
-            loo_X[j], loo_Y[j], loo_w[j] = new.X[i], new.Y[i], new_w[i]
+    size = min(capacity, t + b)
+    taken = b if t + b <= capacity else int(rng.hypergeometric(b, t, size))
+    kept = np.sort(rng.choice(len(state.loo_w), size - taken, replace=False))
+    seed = int(rng.integers(2**63 - 1))
+    new = data.take(data.weights.sample_weighted(taken, seed=seed))
     return StreamState(
         state.moments + total, state.weight_scale, state.weight_sum + data.weight_sum,
-        loo_X, loo_Y, loo_w, state.n_seen + len(weighted), state.seed, state.n_batches + 1,
-        capacity,
+        np.vstack([state.loo_X[kept], new.X]), np.vstack([state.loo_Y[kept], new.Y]),
+        np.r_[state.loo_w[kept], new.weights.array()], t + b, state.seed,
+        state.n_batches + 1, capacity,
     )  # fmt: skip
 
 
@@ -168,12 +162,3 @@ def solve_calibrated_stream(state, feature_map, n_features, *, alpha="auto"):
     eig = eigen_readout(state.moments.gram_statistics(n_features, state.weight_sum))
     labels = np.argmax(state.loo_Y, axis=1)
     return calibrate_ridge(eig, feature_map(state.loo_X), labels, state.loo_w, alpha)
-
-
-def row_data(X, Y, weight, scaling, chunk):
-    """The rows standardized as the first batch was (``scaling`` holds ``input_mean``,
-    ``input_scale`` and optionally ``y_mean``, ``y_scale``: targets as given without)."""
-    return RowData(X, Y, weight, chunk=chunk).standardized(
-        scaling["input_mean"], scaling["input_scale"], scaling.get("y_mean"),
-        scaling.get("y_scale"),
-    )  # fmt: skip

@@ -692,3 +692,31 @@ def test_alternating_forced_cg_works_on_dask(threads):
     # (in memory alone, another working_memory moves loss_curve_[1] by a few 1e-3)
     np.testing.assert_allclose(model.loss_curve_[:2], local.loss_curve_[:2], rtol=1e-2)
     assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
+
+
+@pytest.mark.parametrize("alpha", ["auto", 1e-2])
+def test_partial_fit_on_dask_batches_equals_in_memory_batches(threads, monkeypatch, alpha):
+    """A stream of dask batches (weights in the blocks, or none) gives the model of the
+    same batches in memory: the first fit, the reservoir's draws and the streamed
+    readout; nothing is converted to numpy, and a later unweighted batch is read in two
+    passes plus one gather of the rows the reservoir takes."""
+    X, y = _data(n=1500)
+    w = _weights(1500)
+    batches = [slice(0, 600), slice(600, 1000), slice(1000, 1500)]
+    params = dict(n_hidden=16, alpha=alpha, random_state=0)
+    local, remote = GiantStepRegressor(**params), GiantStepRegressor(**params)
+    for k, rows in enumerate(batches):
+        weights = None if k == 2 else w[rows]
+        local.partial_fit(X[rows], y[rows], sample_weight=weights)
+        Xd, yd, wd = _dask(X[rows], y[rows], chunk=150, weights=weights)
+        monkeypatch.setattr(da.Array, "__array__", _refuse_numpy)
+        with _Computes() as computes:
+            remote.partial_fit(Xd, yd, sample_weight=wd)
+        monkeypatch.undo()
+        _assert_same_model(local, remote, X)
+    assert computes.count == 3  # the range, the moments, the reservoir's rows
+    assert remote._stream.n_batches == 3
+
+
+def _refuse_numpy(self, *args, **kwargs):
+    raise AssertionError("a dask array was converted to numpy")

@@ -12,7 +12,13 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from test_dask import _Computes, _counting, _dask, _refuse_row_vectors  # noqa: E402
+from test_dask import (  # noqa: E402
+    _Computes,
+    _counting,
+    _dask,
+    _refuse_numpy,
+    _refuse_row_vectors,
+)
 
 import skgiant._classifier_base as classifier_base  # noqa: E402
 import skgiant._dask as skdask  # noqa: E402
@@ -472,3 +478,33 @@ def test_the_driver_holds_no_vector_of_all_rows(threads, monkeypatch):
     monkeypatch.undo()
     assert model.readout_method_ == local.readout_method_ == "calibrated_ridge"
     np.testing.assert_allclose(model.predict_proba(X), local.predict_proba(X), atol=1e-8)
+
+
+def test_partial_fit_on_dask_batches_equals_in_memory_batches(threads, monkeypatch):
+    """A stream of dask batches (string labels, a class-weight dict, weights in the blocks,
+    a later batch of a single class) gives the model of the same batches in memory, and
+    converts nothing to numpy."""
+    X, y = _classes(n=900)
+    labels, w = NAMES[y], _weights(900)
+    labels[600:700] = "bee"  # a batch of one class
+    batches = [slice(0, 400), slice(400, 600), slice(600, 700), slice(700, 900)]
+    params = dict(FAST, class_weight={"ant": 2.0})
+    local, remote = GiantStepClassifier(**params), GiantStepClassifier(**params)
+    for rows in batches:
+        local.partial_fit(X[rows], labels[rows], classes=NAMES, sample_weight=w[rows])
+        Xd, yd, wd = _dask(X[rows], labels[rows], chunk=70, weights=w[rows])
+        monkeypatch.setattr(da.Array, "__array__", _refuse_numpy)
+        remote.partial_fit(Xd, yd, classes=NAMES, sample_weight=wd)
+        monkeypatch.undo()
+    assert remote.readout_method_ == local.readout_method_ == "calibrated_ridge"
+    np.testing.assert_array_equal(remote.classes_, NAMES)
+    np.testing.assert_allclose(remote.predict_proba(X), local.predict_proba(X), atol=1e-8)
+    assert remote._stream.n_batches == 4
+
+
+def test_partial_fit_on_dask_refuses_unknown_labels(threads):
+    X, y = _classes(n=300)
+    model = GiantStepClassifier(**FAST).partial_fit(X[:200], NAMES[y[:200]], classes=NAMES)
+    Xd, yd, _ = _dask(X[200:], np.where(y[200:] == 0, "emu", NAMES[y[200:]]), chunk=50)
+    with pytest.raises(ValueError, match=r"labels \['emu'\] that are not in classes"):
+        model.partial_fit(Xd, yd)

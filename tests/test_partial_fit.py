@@ -345,10 +345,33 @@ def test_classifier_first_call_is_a_fit(_quiet_convergence):
     np.testing.assert_array_equal(model.predict_proba(X), copy.predict_proba(X))
 
 
-@pytest.mark.parametrize("Estimator", [GiantStepRegressor, GiantStepClassifier])
-def test_dask_input_is_refused(Estimator):
-    da = pytest.importorskip("dask.array")
-    X, y = _labels(100)
-    kwargs = {"classes": [0, 1, 2]} if Estimator is GiantStepClassifier else {}
-    with pytest.raises(TypeError, match="partial_fit does not accept dask"):
-        Estimator(n_hidden=8).partial_fit(da.from_array(X), y, **kwargs)
+def test_reservoir_is_a_uniform_sample_of_every_row_seen():
+    """Over many seeds, every weighted row of a stream of batches of different sizes is in
+    the reservoir with probability capacity / rows seen (zero-weight rows never), as a
+    uniform sample without replacement must be."""
+    from skgiant._blocks import RowData
+    from skgiant._streaming import add_batch, start_stream
+
+    sizes, capacity, runs = [6, 20, 3, 11], 8, 3000
+    n = sum(sizes)
+    X = np.arange(float(n))[:, None]  # a row's input is its index
+    w = np.ones(n)
+    w[[2, 17]] = 0.0
+    starts = np.cumsum([0] + sizes)
+    counts = np.zeros(n)
+    for seed in range(runs):
+        state = None
+        for a, b in zip(starts[:-1], starts[1:], strict=True):
+            data = RowData(X[a:b], np.zeros((b - a, 1)), w[a:b])
+            if state is None:
+                state = start_stream(data, lambda Z: Z, 1, seed=seed, capacity=capacity)
+            else:
+                state = add_batch(state, data, lambda Z: Z, 1)
+        rows = state.loo_X[:, 0].astype(int)
+        assert len(rows) == capacity == len(np.unique(rows))
+        counts[rows] += 1
+    weighted = w > 0
+    assert counts[~weighted].sum() == 0
+    p = capacity / np.count_nonzero(weighted)
+    sd = np.sqrt(runs * p * (1 - p))
+    assert np.all(np.abs(counts[weighted] - runs * p) < 4.5 * sd)
