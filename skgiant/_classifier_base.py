@@ -49,7 +49,7 @@ READOUT_SEED = 0
 CLASS_WEIGHT_CONSTRAINT = [dict, StrOptions({"balanced"}), None]
 
 
-def fit_class_readout(data, feature_map, n_features, n_classes, *, alpha):
+def fit_class_readout(data, feature_map, n_features, n_classes, *, alpha, method=None):
     """The probabilistic readout of the classifiers on learned features: one pass.
 
     The labels are read from the targets of ``data`` in the blocks (:func:`class_labels`),
@@ -72,6 +72,10 @@ def fit_class_readout(data, feature_map, n_features, n_classes, *, alpha):
     alpha : float or "auto"
         The penalty (softmax: ``(alpha / 2) ||B||**2`` beside the mean log loss; ridge:
         ``alpha ||B||**2`` beside the mean squared error), or "auto".
+    method : {"softmax", "calibrated_ridge"} or None
+        The readout to fit; None: the softmax readout while the features of the
+        weighted rows have at most :data:`SOFTMAX_MAX_ENTRIES` entries, else the
+        calibrated ridge.
 
     Returns
     -------
@@ -80,7 +84,10 @@ def fit_class_readout(data, feature_map, n_features, n_classes, *, alpha):
     """
     data = data.standardized(data.x_mean, data.x_scale)  # the targets as given
     # rows of weight zero play no part in either readout
-    if data.weights.n_weighted * n_features > SOFTMAX_MAX_ENTRIES:
+    if method is None:
+        too_many = data.weights.n_weighted * n_features > SOFTMAX_MAX_ENTRIES
+        method = "calibrated_ridge" if too_many else "softmax"
+    if method == "calibrated_ridge":
         readout = fit_calibrated_ridge_readout_on_rows(
             data, feature_map, n_features, class_labels, n_classes, alpha=alpha
         )

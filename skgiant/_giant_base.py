@@ -66,11 +66,12 @@ class GiantStepBase:
         "solver_options": [dict, None],
     }
 
-    def _fit_giant_steps(self, X, Y, sw, y_user, continuing):
+    def _fit_giant_steps(self, X, Y, sw, y_user, continuing, readout_method=None):
         """Fit on validated data: ``Y`` is the float64 target matrix, ``y_user`` what
         callbacks are given as ``y``. Sets the fitted attributes; returns the scaling of
         the rows (``input_*`` as the network takes them, and the targets' ``y_mean``
-        and ``y_scale``). A fit ends any ``partial_fit`` stream."""
+        and ``y_scale``). A fit ends any ``partial_fit`` stream. ``readout_method``
+        is passed to :meth:`_final_readout`."""
         self.__dict__.pop("_stream", None)
         config = self._config(continuing)
         self._check_problem(X.shape[0], X.shape[1], Y.shape[1], continuing)
@@ -88,7 +89,7 @@ class GiantStepBase:
         result = fit_giant_steps(
             data, config, start, linear=linear, sample=sample,
             monitor=_Progress(progress, to_network), verbose=self.verbose,
-            final_readout=self._final_readout(config),
+            final_readout=self._final_readout(config, readout_method),
         )  # fmt: skip
         for note in result.warnings:
             warnings.warn(note, ConvergenceWarning, stacklevel=2)
@@ -102,8 +103,9 @@ class GiantStepBase:
         progress.close()
         return scaling
 
-    def _final_readout(self, config):
-        """The model's readout ``(data, W, b) -> readout``; None: the ridge readout."""
+    def _final_readout(self, config, method=None):
+        """The model's readout ``(data, W, b) -> readout``; None: the ridge readout.
+        ``method`` chooses among a subclass's readouts (None: its own rule)."""
         return None
 
     def _config(self, continuing):

@@ -244,16 +244,17 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         self._fit_giant_steps(X, Y, weight, y, continuing)
         return self
 
-    def _final_readout(self, config):
+    def _final_readout(self, config, method=None):
         def fit(data, W, b):
             def feature_map(X):
                 return readout_features(X, W, b, config.activation, config.linear_readout)
 
             n_features = W.shape[0] + (data.n_features if config.linear_readout else 0)
-            method, readout = fit_class_readout(
-                data, feature_map, n_features, len(self.classes_), alpha=config.alpha
-            )
-            return ClassReadout(method, readout, readout.feature_mean)
+            fitted, readout = fit_class_readout(
+                data, feature_map, n_features, len(self.classes_), alpha=config.alpha,
+                method=method,
+            )  # fmt: skip
+            return ClassReadout(fitted, readout, readout.feature_mean)
 
         return fit
 
@@ -298,7 +299,10 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         that :meth:`fit` would fit on all of them with the first batch's first layer.
 
         The first call's readout is the one of :meth:`fit` (the softmax readout on a
-        small batch); from the second call on ``readout_method_`` is
+        small batch), or the calibrated ridge if the batch lacks some of ``classes``
+        (its smoothed calibration gives them a small probability, about the inverse of
+        the rows seen, where the softmax readout would give them about 1e-300, a log
+        loss of 700 on their first rows); from the second call on ``readout_method_`` is
         ``"calibrated_ridge"``, whose statistics add up exactly across batches (the
         softmax readout would need every row's features at every call).
 
@@ -358,7 +362,11 @@ class GiantStepClassifier(GiantStepBase, TwoLayerClassifierBase):
         n_classes = len(self.classes_)
         if first:
             targets = labels.targets(encoded, n_classes)
-            self._fit_giant_steps(X, targets, weight, labels.y, False)
+            # a class the first batch lacks: the calibrated ridge (its smoothed
+            # calibration gives it a small probability; the softmax readout ~1e-300)
+            lacking = np.count_nonzero(labels.counts > 0) < n_classes
+            method = "calibrated_ridge" if lacking else None
+            self._fit_giant_steps(X, targets, weight, labels.y, False, method)
             self._start_stream(X, labels.one_hot(encoded, n_classes), weight)
         else:
             self._continue_stream(X, labels.one_hot(encoded, n_classes), weight)
