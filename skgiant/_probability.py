@@ -4,9 +4,9 @@ Pure functions on arrays, for the classifiers to come. The features reach the re
 through the interface of the ridge readout: a callable ``features(rows)`` returning the
 float64 features of the rows selected by a slice or an index array.
 
-* :func:`class_sample_weight` turns ``class_weight`` ("balanced" or a dict) into sample
-  weights, with scikit-learn's formula ``S / (K * S_k)`` computed on *weighted* counts, so
-  integer sample weights and repeated rows give the same result.
+* :func:`class_weights` turns ``class_weight`` ("balanced" or a dict) into the weight of
+  each class, with scikit-learn's formula ``S / (K * S_k)`` computed on *weighted*
+  counts, so integer sample weights and repeated rows give the same result.
 * Candidate A, :func:`fit_softmax_readout`: multinomial logistic (softmax) readout with an
   L2 penalty chosen by cross-fitted log loss along a warm-started penalty path, solved by
   L-BFGS (:func:`softmax_objective` is the loss and its gradient). The features of all
@@ -116,37 +116,6 @@ class ProbabilityReadout:
 # --------------------------------------------------------------------------- class weights
 
 
-def class_sample_weight(y, class_weight, classes, sample_weight=None):
-    """Sample weights with the class weights folded in.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n,) of int
-        Encoded labels, ``0 <= y < len(classes)``.
-    class_weight : dict, "balanced" or None
-        ``None``: every class weighs 1. ``"balanced"``: class ``k`` weighs
-        ``S / (K * S_k)``, with ``S`` the total sample weight, ``S_k`` that of class ``k``
-        and ``K`` the number of classes (scikit-learn's ``n_samples / (n_classes *
-        bincount(y))`` when the sample weights are all one). A dict maps original labels
-        (elements of ``classes``) to weights; classes it leaves out weigh 1.
-    classes : ndarray of shape (K,)
-        The original labels, in encoded order.
-    sample_weight : ndarray of shape (n,) or None
-        Non-negative weights (None: all one).
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        ``sample_weight * weight_of_class[y]`` (a new array).
-    """
-    y = np.asarray(y)
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    if class_weight is None:
-        return w.copy()
-    counts = np.bincount(y, weights=w, minlength=len(classes))
-    return w * class_weights(counts, w.sum(), class_weight, classes)[y]
-
-
 def class_weights(counts, total, class_weight, classes):
     """The weight of each class, from the weighted counts of the classes.
 
@@ -157,7 +126,11 @@ def class_weights(counts, total, class_weight, classes):
     total : float
         ``S``, the total sample weight.
     class_weight : dict, "balanced" or None
-        As in :func:`class_sample_weight`.
+        ``None``: every class weighs 1. ``"balanced"``: class ``k`` weighs
+        ``S / (K * S_k)``, with ``S`` the total sample weight, ``S_k`` that of class ``k``
+        and ``K`` the number of classes (scikit-learn's ``n_samples / (n_classes *
+        bincount(y))`` when the sample weights are all one). A dict maps original labels
+        (elements of ``classes``) to weights; classes it leaves out weigh 1.
     classes : ndarray of shape (K,)
         The original labels, in encoded order.
 

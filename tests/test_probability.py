@@ -8,9 +8,10 @@ from scipy.optimize import approx_fprime
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.class_weight import compute_class_weight
 
+from skgiant._classifier_base import find_labels
 from skgiant._probability import (
     ProbabilityReadout,
-    class_sample_weight,
+    class_weights,
     expected_calibration_error,
     fit_calibrated_ridge_readout,
     fit_softmax_readout,
@@ -44,6 +45,17 @@ def _logistic_problem(n, rng, n_features=3, n_classes=3):
 
 
 # ----------------------------------------------------------------------- class weights
+
+
+def class_sample_weight(y, class_weight, classes, sample_weight=None):
+    """The sample weights with the class weights folded in, as the classifiers make
+    them: labels found with their weighted counts, the weight of each class, folded."""
+    sample_weight = np.ones(len(y)) if sample_weight is None else sample_weight
+    labels = find_labels(np.asarray(y), sample_weight)
+    counts = np.zeros(len(classes))
+    counts[labels.classes] = labels.counts
+    per_class = class_weights(counts, labels.total, class_weight, np.asarray(classes))
+    return labels.fold(labels.encode(np.arange(len(classes))), per_class)
 
 
 def test_balanced_class_weight_matches_scikit_learn():
