@@ -356,11 +356,12 @@ NOTES = """## Notes
   load averages): a second worker only helps when a core is free, and timings of the same
   fit vary by up to 2x between runs.
 - "driver-only" is the fit time outside the passes: validation, the step-size selection
-  on the 2,000-row sample, the readout's leave-one-out choice of the penalty, and the
-  index draws over all n rows on the driver (the weights vector, the batch permutation).
+  on the 2,000-row sample and the readout's leave-one-out choice of the penalty. A
+  GiantStep fit holds no vector of all n rows on the driver (the weights stay in the
+  blocks; samples are drawn by rank).
 - The peak RSS counts the whole process: interpreter, numpy, scikit-learn, dask and
-  distributed (the "before fit" column), the workers' blocks in flight and the driver's
-  n-sized index vectors. For the alternating estimator the persisted blocks are in the
+  distributed (the "before fit" column), the workers' blocks in flight and the partial
+  results not yet combined. For the alternating estimator the persisted blocks are in the
   "before fit" column (136 bytes a row); its in-memory fit holds the computed arrays.
 - The alternating estimator's passes: 1 for the moments, 2 at the initialization, and
   per accepted iteration 1 to gather the batch of the hidden-layer solve, 1 per step

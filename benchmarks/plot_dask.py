@@ -6,7 +6,8 @@ Run from the repository root, after ``python benchmarks/bench_dask.py``::
     python benchmarks/plot_dask.py --results A.md B.md   # other results files
 
 Reads the tables of the results files written by ``bench_dask.py`` (every row of every
-file; for a size fitted in several files the last file wins) and writes
+file, the classifiers' tables by their ``model`` column; each file is one run, and sizes
+of different runs are drawn as different lines) and writes
 ``doc/figures/dask_scaling.png`` (``--out``): for each estimator and number of workers,
 fit time against rows on log-log axes beside the line of linear scaling from the
 smallest size, and the memory the fit adds to the process (peak resident memory minus
@@ -17,6 +18,7 @@ the tables.
 
 import argparse
 import glob
+import os
 import re
 
 DEFAULT_RESULTS = sorted(glob.glob("benchmarks/RESULTS_dask*.md"))
@@ -49,16 +51,22 @@ def read_tables(text):
 
 
 def points(paths):
-    """``{(estimator, source, workers): {rows: (fit seconds, peak MB, MB before the fit)}}``."""
+    """``{(estimator, source, workers, run): {rows: (fit seconds, peak MB, MB before the
+    fit)}}``, ``run`` the stem of the results file: sizes measured in different runs are
+    never joined into one line."""
     out = {}
     for path in paths:
+        run = os.path.splitext(os.path.basename(path))[0]
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
         for kind, rows in read_tables(text):
             for row in rows:
                 if "fit (s)" not in row or row.get("source") not in ("random", "persisted"):
                     continue
-                key = (kind, row["source"], int(row["workers"]))
+                # a classifier table names its model in a column of its own
+                model = row.get("model", "")
+                estimator = model.split("(")[0] if model else kind
+                key = (estimator, row["source"], int(row["workers"]), run)
                 n = int(row["rows"].replace(",", ""))
                 before = float(row.get("RSS before fit (MB)", 0))
                 out.setdefault(key, {})[n] = (
@@ -77,12 +85,16 @@ def plot(data, out):
     import matplotlib.pyplot as plt
 
     fig, (ax_time, ax_mem) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for (kind, source, workers), by_n in sorted(data.items()):
-        if len(by_n) < 2:
-            continue
+    lines = {key: by_n for key, by_n in sorted(data.items()) if len(by_n) >= 2}
+    runs = {}
+    for kind, source, workers, run in lines:
+        runs.setdefault((kind, source, workers), []).append(run)
+    for (kind, source, workers, run), by_n in lines.items():
         ns = sorted(by_n)
         times = [by_n[n][0] for n in ns]
         label = f"{kind.replace('Regressor', '')}, {source}, {workers} worker(s)"
+        if len(runs[kind, source, workers]) > 1:  # measured in several runs
+            label += f" [{run}]"
         (line,) = ax_time.loglog(ns, times, "o-", label=label)
         ax_time.loglog(ns, [times[0] * n / ns[0] for n in ns], ":", color=line.get_color())
         added = [by_n[n][1] - by_n[n][2] for n in ns]

@@ -210,7 +210,7 @@ def test_plot_dask_reads_both_tables_and_draws(tmp_path):
         "| 100,000 | persisted | 2 | 30.00 | 30 | 490 |\n",
         encoding="utf-8",
     )
-    later = tmp_path / "RESULTS_dask_more.md"  # a later file wins for the same size
+    later = tmp_path / "RESULTS_dask_more.md"  # another run: lines of its own
     later.write_text(
         "## AlternatingOLSReLURegressor\n\n"
         "| rows | source | workers | fit (s) | peak RSS (MB) |\n|---|---|---|---|---|\n"
@@ -218,15 +218,30 @@ def test_plot_dask_reads_both_tables_and_draws(tmp_path):
         "| 10,000,000 | persisted | 2 | 2500.00 | 700 |\n",
         encoding="utf-8",
     )
+    classes = tmp_path / "RESULTS_dask_classifiers.md"  # rows named by their model
+    classes.write_text(
+        "# title\n\n| rows | model | source | workers | fit (s) | peak RSS (MB) |"
+        " RSS before fit (MB) |\n|---:|---|---|---:|---:|---:|---:|\n"
+        "| 100,000 | GiantStepClassifier(n_hidden=128) | random | 1 | 2.50 | 322 | 232 |\n"
+        "| 1,000,000 | GiantStepClassifier(n_hidden=128) | random | 1 | 8.40 | 382 | 236 |\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "scaling.png"
-    data = plot_dask.main(["--results", str(results), str(later), "--out", str(out)])
-    assert data[("GiantStepRegressor", "random", 1)] == {
+    data = plot_dask.main(["--results", str(results), str(later), str(classes), "--out", str(out)])
+    assert data[("GiantStepRegressor", "random", 1, "RESULTS_dask")] == {
         100_000: (1.5, 270.0, 230.0),
         1_000_000: (14.0, 330.0, 231.0),
     }
-    assert data[("AlternatingOLSReLURegressor", "persisted", 2)] == {
+    assert data[("AlternatingOLSReLURegressor", "persisted", 2, "RESULTS_dask")] == {
+        100_000: (30.0, 490.0, 0.0)
+    }
+    assert data[("AlternatingOLSReLURegressor", "persisted", 2, "RESULTS_dask_more")] == {
         100_000: (25.0, 480.0, 0.0),
         10_000_000: (2500.0, 700.0, 0.0),
     }
-    assert not any(source == "zarr" for _, source, _ in data)
+    assert data[("GiantStepClassifier", "random", 1, "RESULTS_dask_classifiers")] == {
+        100_000: (2.5, 322.0, 232.0),
+        1_000_000: (8.4, 382.0, 236.0),
+    }
+    assert not any(source == "zarr" for _, source, _, _ in data)
     assert out.stat().st_size > 10_000
