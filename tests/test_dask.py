@@ -720,3 +720,19 @@ def test_partial_fit_on_dask_batches_equals_in_memory_batches(threads, monkeypat
 
 def _refuse_numpy(self, *args, **kwargs):
     raise AssertionError("a dask array was converted to numpy")
+
+
+@pytest.mark.parametrize("clip", [True, False])
+def test_partial_fit_finds_nan_in_a_later_dask_batch(threads, clip):
+    """A later dask batch is checked in its first pass (whether or not the clipping
+    bounds take a pass of their own), and a refused batch leaves the stream as it was."""
+    X, y = _data(n=900)
+    model = GiantStepRegressor(n_hidden=8, random_state=0, clip_inputs=clip)
+    model.partial_fit(*_dask(X[:400], y[:400], chunk=100)[:2])
+    before = model.predict(X)
+    bad = X[400:].copy()
+    bad[77, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        model.partial_fit(*_dask(bad, y[400:], chunk=100)[:2])
+    assert model._stream.n_batches == 1
+    np.testing.assert_array_equal(model.predict(X), before)
