@@ -47,7 +47,7 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg.blas import dsymv, dsyrk
 
-from ._blocks import RowData
+from ._blocks import RowData, prepared
 from ._memory import require_memory
 from ._moments import gram_kernel
 from ._ridge import (
@@ -356,7 +356,7 @@ def _block_multipliers(active, rows, X1, slope):
 
 def activation_pattern(problem, W):
     """Boolean ``(n, p)`` array: unit ``j`` is active on row ``i`` (``w_j . x1_i > 0``)."""
-    return problem.data.map(lambda b: add_ones(b.X) @ W.T > 0, floats_per_row=W.shape[0])
+    return problem.data.map(lambda b: b.with_ones() @ W.T > 0, floats_per_row=W.shape[0])
 
 
 def hidden_features(X1, W, slope):
@@ -398,7 +398,7 @@ def loss_kernel(W, beta, b0, slope, reference=None, pattern=False):
     """Block kernel of :func:`evaluate`: weighted squared error, flips, active mass."""
 
     def kernel(block):
-        X1 = add_ones(block.X)
+        X1 = block.with_ones()
         z = X1 @ W.T
         active = z > 0
         h = np.maximum(z, slope * z) if slope else np.maximum(z, 0.0)
@@ -463,7 +463,7 @@ def surrogate_loss(problem, active, W, beta, b0, alpha):
     """
 
     def kernel(block):
-        X1 = add_ones(block.X)
+        X1 = block.with_ones()
         h = X1 @ W.T
         h *= _block_multipliers(active, block.rows, X1, problem.slope)
         return _weighted_energy(block.weight, block.Y - b0 - h @ beta)
@@ -476,7 +476,7 @@ def row_errors(problem, W, beta, b0):
     """Per-row squared error of the network, averaged over outputs (one pass)."""
 
     def kernel(block):
-        resid = block.Y - b0 - hidden_features(add_ones(block.X), W, problem.slope) @ beta
+        resid = block.Y - b0 - hidden_features(block.with_ones(), W, problem.slope) @ beta
         return (resid * resid).mean(axis=1)
 
     return problem.data.map(kernel, floats_per_row=3 * W.shape[0])
@@ -523,7 +523,7 @@ def normal_matvec(problem, active, beta, V):
     """``M @ vec(V)`` reshaped as ``(p, d + 1)`` without forming ``M`` (one pass, ``O(n p d)``)."""
 
     def kernel(block):
-        X1 = add_ones(block.X)
+        X1 = block.with_ones()
         S = _block_multipliers(active, block.rows, X1, problem.slope)
         return _block_matvec(X1, S, block.weight, beta, V)
 
@@ -646,7 +646,7 @@ def system_kernel(problem, active, W, beta, b0, kind):
     """
 
     def kernel(block):
-        X1 = add_ones(block.X)
+        X1 = block.with_ones()
         S = _block_multipliers(active, block.rows, X1, problem.slope)
         w = block.weight
         resid = block.Y - b0
@@ -1063,7 +1063,7 @@ def content_folds(problem, k, rng):
     direction = rng.standard_normal(problem.n_inputs)
 
     def fold_of(block):  # -1 for a row of weight zero
-        fold = (np.floor(np.abs(add_ones(block.X) @ direction) * 1e3) % k).astype(np.int16)
+        fold = (np.floor(np.abs(block.with_ones() @ direction) * 1e3) % k).astype(np.int16)
         fold[block.weight <= 0] = -1
         return fold
 
@@ -1529,6 +1529,11 @@ def fit_alternating(problem, config=None, *, rng=None, W_init=None, validation=N
     config = AlternatingConfig() if config is None else config
     rng = np.random.default_rng(0) if rng is None else rng
     t0 = time.perf_counter()
+    # in memory, the rows standardized once with their ones column (the solves read
+    # them hundreds of times); the same blocks, bitwise
+    problem = Problem(prepared(problem.data), problem.slope)
+    if validation is not None:
+        validation = Problem(prepared(validation.data), validation.slope)
     state, alpha_scores = initialize(problem, config, rng, W_init)
 
     def val_mse():

@@ -669,3 +669,35 @@ def test_penalty_refinement_leaves_the_draws_of_the_fit_alone():
     assert off.alpha == initial and off.alpha_scores is None
     assert_array_equal(kept.W, off.W)
     assert_array_equal(kept.beta, off.beta)
+
+
+def test_prepared_rows_give_the_blocks_of_the_rows_they_copy(monkeypatch):
+    """The alternating solver's in-memory copy of the standardized rows with their ones
+    column yields blocks bitwise equal to those of the rows it copies, gathers copies of
+    its own kind and counts passes on the same counter."""
+    import skgiant._blocks as blocks
+
+    rng = np.random.default_rng(3)
+    X, Y, w = rng.normal(size=(50, 3)) * 4 + 1, rng.normal(size=(50, 2)), rng.uniform(size=50)
+    data = blocks.RowData(X, Y, w, chunk=7).standardized(X.mean(0), X.std(0), Y.mean(0), Y.std(0))
+    prep = blocks.prepared(data)
+    assert isinstance(prep, blocks.PreparedRows) and prep.n == 50 and prep.n_features == 3
+    for rows in (slice(0, 7), slice(42, 50), np.array([1, 5, 40])):
+        a, b = data.block(rows), prep.block(rows)
+        for x, y in ((a.X, b.X), (a.Y, b.Y), (a.weight, b.weight)):
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(b.with_ones(), np.column_stack([a.X, np.ones(len(a.X))]))
+    before = data.passes
+    total = prep.reduce(lambda block: block.with_ones().T @ block.Y)[0]
+    np.testing.assert_allclose(
+        total,
+        np.column_stack([(X - X.mean(0)) / X.std(0), np.ones(50)]).T @ ((Y - Y.mean(0)) / Y.std(0)),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    assert data.passes == before + 1  # the same counter
+    taken = prep.take([3, 9])
+    assert isinstance(taken, blocks.PreparedRows)
+    np.testing.assert_array_equal(taken.block(slice(0, 2)).X, data.block(np.array([3, 9])).X)
+    monkeypatch.setattr(blocks, "PREPARED_MAX_BYTES", 100)  # too large to copy: as it is
+    assert blocks.prepared(data) is data
