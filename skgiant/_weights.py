@@ -5,9 +5,9 @@ The solvers never index a vector of all the rows' weights. They ask a
 (positive) rows, for the weights of a few rows (a batch, a gathered sample), and for a
 sample of the weighted rows (those that score leave-one-out or calibrate
 probabilities). In memory the weights are an array (:class:`DenseWeights`); rows without
-weights need no storage at all (:class:`UnitWeights`), which keeps a fit on a cluster free
-of vectors as long as the data on its driver (the dask weights,
-:class:`skgiant._dask.BlockWeights`, stay in the blocks).
+weights need no storage at all (:class:`UnitWeights`); on a cluster the weights stay in
+the blocks (:class:`skgiant._dask.BlockWeights`). A fit on a cluster therefore holds no
+vector as long as the data on its driver.
 """
 
 import numpy as np
