@@ -259,7 +259,8 @@ def test_auto_batch_size_is_all_rows_up_to_the_cap_and_the_cap_beyond(monkeypatc
 
 def test_solver_options_reach_the_solver_and_are_validated():
     X, y = _data(n=200, d=3, seed=2)
-    with pytest.raises(ValueError, match=r"\['init_scale', 'inner_tol'"):  # the message lists valid keys
+    # the message lists the valid keys
+    with pytest.raises(ValueError, match=r"\['init_scale', 'inner_tol'"):
         AlternatingOLSReLURegressor(solver_options={"max_inner_iterations": 3}).fit(X, y)
     for bad in ({"max_inner_iter": 0}, {"inner_tol": 1.0}, {"rebalance": "yes"}):
         with pytest.raises(ValueError, match=list(bad)[0]):
