@@ -60,6 +60,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing import get_context
 
 import numpy as np
@@ -148,34 +149,56 @@ def timed_passes(labels=False):
     return pass_times
 
 
+@contextmanager
+def _client(workers):
+    """An in-process ``LocalCluster`` of ``workers`` one-thread workers and its client."""
+    import distributed
+
+    cluster = distributed.LocalCluster(
+        processes=False, n_workers=workers, threads_per_worker=1, dashboard_address=":0"
+    )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def _persisted(client, X, y, persist):
+    """``(X, y)``, generated once into the workers' memory first if ``persist`` (before
+    the clock starts)."""
+    if not persist:
+        return X, y
+    import distributed
+
+    X, y = client.persist([X, y])
+    distributed.wait([X, y])
+    return X, y
+
+
+def _timed_fit(model, X, y):
+    """Seconds ``model.fit(X, y)`` takes."""
+    tic = time.perf_counter()
+    model.fit(X, y)
+    return time.perf_counter() - tic
+
+
 def dask_fit_in_child(n, workers, chunk, zarr_path=None, persist=False, kind="giant"):
     """Fresh process: start the cluster, fit on the lazy (or Zarr, or persisted) rows,
     time the passes."""
     import dask
     import dask.array as da
-    import distributed
 
     pass_times = timed_passes()
-    with pin_threads(1):
-        cluster = distributed.LocalCluster(
-            processes=False, n_workers=workers, threads_per_worker=1, dashboard_address=":0"
-        )
-        with cluster, distributed.Client(cluster) as client:
-            if zarr_path:
-                X, y = da.from_zarr(f"{zarr_path}/X"), da.from_zarr(f"{zarr_path}/y")
-            else:
-                X, y = lazy_data(n, TRAIN_SEED, chunk)
-            if persist:  # generated once into the workers' memory, before the clock starts
-                X, y = client.persist([X, y])
-                distributed.wait([X, y])
-            X_test, y_test = test_data()
-            before = _peak_mb()
-            model = _model(kind)
-            with dask.config.set(scheduler=client):
-                tic = time.perf_counter()
-                model.fit(X, y)
-                seconds = time.perf_counter() - tic
-            peak = _peak_mb()
+    with pin_threads(1), _client(workers) as client:
+        if zarr_path:
+            X, y = da.from_zarr(f"{zarr_path}/X"), da.from_zarr(f"{zarr_path}/y")
+        else:
+            X, y = lazy_data(n, TRAIN_SEED, chunk)
+        X, y = _persisted(client, X, y, persist)
+        X_test, y_test = test_data()
+        before = _peak_mb()
+        model = _model(kind)
+        with dask.config.set(scheduler=client):
+            seconds = _timed_fit(model, X, y)
+        peak = _peak_mb()
     prediction = model.predict(X_test)
     return {
         "time": seconds,
@@ -476,37 +499,27 @@ def dask_classifier_fit_in_child(n, workers, chunk, thresholds, persist=False, k
 
     import dask
     import dask.array as da
-    import distributed
 
     # the test rows go into the prediction graph (da.from_array): 12.8 MB, on purpose
     warnings.filterwarnings("ignore", message="Sending large graph")
     pass_times = timed_passes(labels=True)
-    with pin_threads(1):
-        cluster = distributed.LocalCluster(
-            processes=False, n_workers=workers, threads_per_worker=1, dashboard_address=":0"
-        )
-        with cluster, distributed.Client(cluster) as client:
-            X, y = lazy_class_data(n, TRAIN_SEED, chunk, thresholds)
-            if persist:  # generated once into the workers' memory, before the clock starts
-                X, y = client.persist([X, y])
-                distributed.wait([X, y])
-            X_test, y_test = class_test_data(thresholds)
-            before = _peak_mb()
-            model = _classifier(kind)
-            with dask.config.set(scheduler=client):
-                tic = time.perf_counter()
-                model.fit(X, y)
-                seconds = time.perf_counter() - tic
-                peak = _peak_mb()
-                fit_passes = list(pass_times)
-                X_lazy = da.from_array(X_test, chunks=(min(chunk, N_TEST), D))
-                y_lazy = da.from_array(y_test, chunks=min(chunk, N_TEST))
-                tic = time.perf_counter()
-                proba_lazy, labels_lazy = model.predict_proba(X_lazy), model.predict(X_lazy)
-                lazy = all(isinstance(a, da.Array) for a in (proba_lazy, labels_lazy))
-                proba, labels = dask.compute(proba_lazy, labels_lazy)
-                predict_seconds = time.perf_counter() - tic
-                block_accuracy = float(model.score(X_lazy, y_lazy))
+    with pin_threads(1), _client(workers) as client:
+        X, y = _persisted(client, *lazy_class_data(n, TRAIN_SEED, chunk, thresholds), persist)
+        X_test, y_test = class_test_data(thresholds)
+        before = _peak_mb()
+        model = _classifier(kind)
+        with dask.config.set(scheduler=client):
+            seconds = _timed_fit(model, X, y)
+            peak = _peak_mb()
+            fit_passes = list(pass_times)
+            X_lazy = da.from_array(X_test, chunks=(min(chunk, N_TEST), D))
+            y_lazy = da.from_array(y_test, chunks=min(chunk, N_TEST))
+            tic = time.perf_counter()
+            proba_lazy, labels_lazy = model.predict_proba(X_lazy), model.predict(X_lazy)
+            lazy = all(isinstance(a, da.Array) for a in (proba_lazy, labels_lazy))
+            proba, labels = dask.compute(proba_lazy, labels_lazy)
+            predict_seconds = time.perf_counter() - tic
+            block_accuracy = float(model.score(X_lazy, y_lazy))
     in_memory_proba = model.predict_proba(X_test)
     return {
         "time": seconds,
