@@ -47,7 +47,7 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg.blas import dsymv, dsyrk
 
-from ._blocks import RowData, prepared
+from ._blocks import RowData, add_ones, prepared
 from ._memory import require_memory
 from ._moments import gram_kernel
 from ._ridge import (
@@ -272,12 +272,6 @@ class IterationRecord:
 # ----------------------------------------------------------------------------------------
 # Block kernels and evaluations
 # ----------------------------------------------------------------------------------------
-
-
-def add_ones(X):
-    """``[X, 1]`` as a float64 array."""
-    X = np.asarray(X, dtype=np.float64)
-    return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
 class RowPieces:

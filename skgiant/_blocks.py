@@ -52,9 +52,13 @@ class Block:
     def with_ones(self):
         """The inputs with a column of ones appended, ``[X, 1]`` (float64): kept by
         :class:`PreparedRows`, else formed."""
-        if self.X1 is not None:
-            return self.X1
-        return np.hstack([self.X, np.ones((self.X.shape[0], 1))])
+        return self.X1 if self.X1 is not None else add_ones(self.X)
+
+
+def add_ones(X):
+    """``[X, 1]`` as a float64 array."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
 @dataclass
@@ -255,7 +259,4 @@ def prepared(data):
         X1[rows, :d] = block.X
         Y[rows] = block.Y
     X1[:, d] = 1.0
-    return PreparedRows(
-        X1[:, :d], Y, data.weights, chunk=data.chunk, _counter=data._counter, X1=X1
-    )
-
+    return PreparedRows(X1[:, :d], Y, data.weights, chunk=data.chunk, _counter=data._counter, X1=X1)
